@@ -1,0 +1,109 @@
+// Decisions about OAuth apps: create, read, update, delete (SPEC §5).
+import { randomBytes } from 'node:crypto';
+import type { Db, Queryable } from '../db/database.js';
+import { nowSeconds } from '../db/database.js';
+import { fail } from '../errors/errors.js';
+import { recordAudit, type RequestActor } from '../audit/record.js';
+import { findOrganization } from '../identity/store.js';
+import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
+import { insertSecret } from '../secrets/store.js';
+import type { VerifyContext } from '../secrets/verifier.js';
+import type { Pepper } from '../keys/keyring.js';
+import type { OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest } from './schemas.js';
+import { checkNoEscalation, draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
+import { readSettings } from './settings.js';
+import * as store from './store.js';
+import { appResponse } from './view.js';
+
+export interface CreatedApp {
+  clientId: string;
+  clientSecret?: string;
+}
+
+export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
+  const draft = draftFromCreate(body, actor.roles);
+  checkNoEscalation(actor.roles, draft.settings);
+  const id = body.id ?? generateAppId();
+  // The KDF runs before the transaction so no lock is held while it works.
+  const secret: NewSecret | undefined = draft.publicClient ? undefined
+    : typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : await newGeneratedSecret(pepper);
+
+  await db.transaction().execute(async (trx) => {
+    if (!(await findOrganization(trx, orgId))) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);
+    const existing = await store.findAppById(trx, id);
+    if (existing?.state === 'deleting') throw fail('APP_BEING_DELETED');
+    if (existing) throw fail('APP_ALREADY_EXISTS', `An OAuth app with id '${id}' already exists`);
+    const now = nowSeconds();
+    await store.insertApp(trx, {
+      id,
+      org_id: orgId,
+      display_name: draft.displayName,
+      public_client: draft.publicClient ? 1 : 0,
+      state: 'active',
+      settings: JSON.stringify(draft.settings),
+      created_at: now,
+      created_by: actor.subject,
+      updated_at: now,
+      updated_by: actor.subject,
+      last_used_at: null,
+      secret_set_at: secret ? now : null,
+      version: 0,
+    }).catch((error: unknown) => {
+      // Two creates racing for one id: the loser gets the same 409 as a sequential duplicate.
+      if (isUniqueViolation(error)) throw fail('APP_ALREADY_EXISTS', `An OAuth app with id '${id}' already exists`);
+      throw error;
+    });
+    let secretId: string | null = null;
+    if (secret) {
+      const row = secretRow(id, secret, actor.subject, now);
+      await insertSecret(trx, row);
+      secretId = row.id;
+    }
+    await recordAudit(trx, actor, 'app.create', id, secretId, { displayName: draft.displayName, publicClient: draft.publicClient });
+  });
+  return secret ? { clientId: id, clientSecret: secret.plaintext } : { clientId: id };
+}
+
+export async function getApp(db: Db, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
+  const app = await store.findAppInOrg(db, orgId, appId);
+  if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  return appResponse(app, nowSeconds());
+}
+
+export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+  const newSecret = typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : undefined;
+  const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
+    const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
+    const draft = draftFromUpdate(existing, body);
+    checkNoEscalation(actor.roles, draft.settings);
+    await store.updateApp(trx, app.id, {
+      display_name: draft.displayName,
+      settings: JSON.stringify(draft.settings),
+      updated_at: nowSeconds(),
+      updated_by: actor.subject,
+    });
+    await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
+  };
+  if (newSecret) {
+    // A PATCH that sets `secret` resets rotation exactly like the seed's regenerate (SPEC §5.3).
+    await changeSecrets(db, actor, { orgId, appId, change: 'replace', newSecret, alsoInside: applyFields }, context);
+  } else {
+    await db.transaction().execute(async (trx) => {
+      const app = await store.lockAppInOrg(trx, orgId, appId);
+      if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+      if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
+      await applyFields(trx, app);
+    });
+  }
+  return getApp(db, orgId, appId);
+}
+
+function generateAppId(): string {
+  // 128 random bits in the id alphabet; a leading letter keeps ids friendly to every tool.
+  return `app-${randomBytes(16).toString('base64url')}`;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

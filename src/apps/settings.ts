@@ -1,0 +1,97 @@
+// The stored shape of an app's settings (the JSON column) and its defaults (SPEC §5.3).
+import type { AppRow } from './store.js';
+
+export interface RoleBinding {
+  name: string;
+  resource?: string;
+}
+
+export interface OrganizationScopes {
+  allRoles: boolean;
+  allPermissions: boolean;
+  keptInToken?: string[];
+  roles: RoleBinding[];
+  permissions: unknown[];
+}
+
+export interface ServiceScope {
+  serviceDefinitionId: string;
+  allRoles: boolean;
+  allPermissions: boolean;
+  keptInToken?: string[];
+  roles: RoleBinding[];
+  permissions: unknown[];
+}
+
+export interface AllowedScopes {
+  generalScopes: string[];
+  organizationScopes: OrganizationScopes;
+  servicesScopes: ServiceScope[];
+}
+
+export interface AppSettings {
+  description: string;
+  grantTypes: string[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  allowOpenRedirectUris: boolean;
+  accessTokenTTL: number;
+  refreshTokenTTL: number;
+  allowedScopes: AllowedScopes;
+  allowedOrgs: string[];
+  forcePkce: boolean;
+  maxGroupsInIdToken: number;
+  maxCharactersInAccessToken: number;
+  maxAdditionalAttributesInIdToken: number;
+  additionalAttributeMasks: string[];
+  groupDomainAppendedInIDToken: boolean;
+  allowedActorsClientDelegate: string[];
+  allowedActorsAudienceExchange: string[];
+  crossOrgAccessClaimsSupported: boolean;
+  isHidden: boolean;
+  ownerOnlySecretRotation: boolean;
+  secretRotationExpirationInSeconds: number;
+  useCspIssuerUrl: boolean;
+  serviceDefinitionId?: string;
+  /** Org roles the creator held: what `allRoles` grants (SPEC §2). */
+  creatorRoles: string[];
+}
+
+export const DEFAULT_ACCESS_TOKEN_TTL = 600;
+export const DEFAULT_REFRESH_TOKEN_TTL = 7_776_000;
+export const DEFAULT_ROTATION_GRACE_SECONDS = 172_800;
+
+export const DEFAULT_SETTINGS: Readonly<Omit<AppSettings, 'description' | 'grantTypes' | 'allowedScopes' | 'creatorRoles'>> = {
+  redirectUris: [],
+  postLogoutRedirectUris: [],
+  allowOpenRedirectUris: false,
+  accessTokenTTL: DEFAULT_ACCESS_TOKEN_TTL,
+  refreshTokenTTL: DEFAULT_REFRESH_TOKEN_TTL,
+  allowedOrgs: [],
+  forcePkce: false,
+  maxGroupsInIdToken: 0,
+  maxCharactersInAccessToken: 0,
+  maxAdditionalAttributesInIdToken: 0,
+  additionalAttributeMasks: [],
+  groupDomainAppendedInIDToken: false,
+  allowedActorsClientDelegate: [],
+  allowedActorsAudienceExchange: [],
+  crossOrgAccessClaimsSupported: false,
+  isHidden: false,
+  ownerOnlySecretRotation: false,
+  secretRotationExpirationInSeconds: DEFAULT_ROTATION_GRACE_SECONDS,
+  useCspIssuerUrl: false,
+};
+
+// Settings are parsed on every token request; a small memo keyed by the JSON text avoids re-parsing.
+const parsed = new Map<string, AppSettings>();
+
+export function readSettings(app: Pick<AppRow, 'settings'>): AppSettings {
+  let settings = parsed.get(app.settings);
+  if (!settings) {
+    settings = JSON.parse(app.settings) as AppSettings;
+    if (parsed.size > 10_000) parsed.clear();
+    parsed.set(app.settings, settings);
+  }
+  return settings;
+}

@@ -1,0 +1,58 @@
+// Storage of OAuth apps. Settings live in one JSON column; columns exist only for what queries filter on.
+import { sql } from 'kysely';
+import type { Queryable } from '../db/database.js';
+import type { OAuthAppsTable } from '../db/schema.js';
+
+export type AppRow = OAuthAppsTable;
+
+export async function insertApp(db: Queryable, row: AppRow): Promise<void> {
+  await db.insertInto('oauth_apps').values(row).execute();
+}
+
+export async function findAppById(db: Queryable, id: string): Promise<AppRow | undefined> {
+  return db.selectFrom('oauth_apps').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findAppInOrg(db: Queryable, orgId: string, id: string): Promise<AppRow | undefined> {
+  return db.selectFrom('oauth_apps').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+}
+
+/**
+ * Takes the app's write lock for the rest of the transaction and returns the row. The UPDATE is
+ * what serializes concurrent changes: a row lock on PostgreSQL, the database write lock on SQLite.
+ */
+export async function lockAppInOrg(db: Queryable, orgId: string, id: string): Promise<AppRow | undefined> {
+  return db.updateTable('oauth_apps').set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', id).where('org_id', '=', orgId)
+    .returningAll().executeTakeFirst();
+}
+
+export async function updateApp(db: Queryable, id: string, changes: Partial<AppRow>): Promise<void> {
+  await db.updateTable('oauth_apps').set(changes).where('id', '=', id).execute();
+}
+
+export async function deleteApp(db: Queryable, id: string): Promise<void> {
+  await db.deleteFrom('oauth_apps').where('id', '=', id).execute();
+}
+
+export interface AppPageQuery {
+  readonly orgId: string;
+  /** Lower-cased substring of display name or id. */
+  readonly searchTerm?: string | undefined;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
+  let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId);
+  if (query.searchTerm) {
+    const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // ESCAPE is spelled out: SQLite has no default escape character for LIKE.
+    base = base.where(sql<boolean>`(lower(display_name) like ${pattern} escape '\\' or lower(id) like ${pattern} escape '\\')`);
+  }
+  const [rows, count] = await Promise.all([
+    base.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').offset(query.offset).limit(query.limit).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}

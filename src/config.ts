@@ -1,0 +1,136 @@
+// The one place environment variables are read and checked. Everything else receives a Config.
+import path from 'node:path';
+
+export interface RateBudget {
+  /** Requests allowed per window. */
+  readonly max: number;
+  /** Window length in seconds. */
+  readonly windowSeconds: number;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite file under dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly issuer: string;
+  /** 32-byte key from ORGAUTH_MASTER_KEY; undefined means "use or create the key file in dataDir". */
+  readonly masterKey: Buffer | undefined;
+  readonly logLevel: string;
+  readonly rateLimits: {
+    readonly management: RateBudget;
+    readonly token: RateBudget;
+    readonly authFailures: RateBudget;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Base path of every CSP endpoint. */
+export const BASE_PATH = '/csp/gateway/am/api';
+
+/** Largest request body accepted anywhere (SPEC §1). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const port = parsePort(env.PORT);
+  const dataDir = path.resolve(env.ORGAUTH_DATA_DIR?.trim() || './data');
+  const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
+  const redisUrl = parseRedisUrl(env.REDIS_URL);
+  const masterKey = parseMasterKey(env.ORGAUTH_MASTER_KEY);
+  if (databaseUrl && !masterKey) {
+    // Several nodes share one database; a key file generated on one node would lock out the others.
+    throw new ConfigError('ORGAUTH_MASTER_KEY is required when DATABASE_URL is set (32 bytes, base64 or hex)');
+  }
+  const issuer = parseIssuer(env.ORGAUTH_ISSUER, host, port);
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'`);
+  }
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    issuer,
+    masterKey,
+    logLevel,
+    rateLimits: {
+      management: parseBudget('RATE_LIMIT_MANAGEMENT', env.RATE_LIMIT_MANAGEMENT, '600/60'),
+      token: parseBudget('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, '1200/60'),
+      authFailures: parseBudget('RATE_LIMIT_AUTH_FAILURES', env.RATE_LIMIT_AUTH_FAILURES, '20/60'),
+    },
+  };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 8080;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be an integer from 0 to 65535; got '${raw}'`);
+  }
+  return port;
+}
+
+function parseDatabaseUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for SQLite)');
+  }
+  return value;
+}
+
+function parseRedisUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!/^rediss?:\/\//.test(value)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return value;
+}
+
+function parseMasterKey(raw: string | undefined): Buffer | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32) {
+    // Never echo the value: it is key material.
+    throw new ConfigError('ORGAUTH_MASTER_KEY must be 32 bytes, written as 64 hex digits or base64');
+  }
+  return key;
+}
+
+function parseIssuer(raw: string | undefined, host: string, port: number): string {
+  const value = raw?.trim();
+  if (!value) {
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return `http://${shownHost}:${port}${BASE_PATH}`;
+  }
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`ORGAUTH_ISSUER must be an http(s) URL; got '${value}'`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function parseBudget(name: string, raw: string | undefined, fallback: string): RateBudget {
+  const value = raw?.trim() || fallback;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const max = Number(match?.[1]);
+  const windowSeconds = Number(match?.[2]);
+  if (!match || max < 1 || windowSeconds < 1) {
+    throw new ConfigError(`${name} must look like <count>/<seconds>, e.g. 600/60; got '${value}'`);
+  }
+  return { max, windowSeconds };
+}

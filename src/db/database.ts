@@ -1,0 +1,57 @@
+// Opens the database named by the configuration (embedded SQLite by default, PostgreSQL with
+// DATABASE_URL) and brings its schema up to date.
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations/index.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: stores accept both. */
+export type Queryable = Kysely<Database> | Transaction<Database>;
+
+export const SQLITE_FILE = 'orgauth.db';
+
+// Epoch seconds are BIGINT columns; pg returns int8 as string unless told otherwise.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Db {
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = new SQLite(path.join(config.dataDir, SQLITE_FILE));
+  file.pragma('journal_mode = WAL');
+  file.pragma('foreign_keys = ON');
+  // The CLI and the server share the file: wait for a lock rather than fail.
+  file.pragma('busy_timeout = 5000');
+  // WAL + NORMAL survives a process crash (kill -9); FULL would also survive power loss at a
+  // fsync per commit.
+  file.pragma('synchronous = NORMAL');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+}
+
+export function isPostgres(db: Queryable): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

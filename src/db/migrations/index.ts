@@ -1,0 +1,13 @@
+// Every migration, in order. Kept in code (not files on disk) so dist/ carries them.
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './001_initial.js';
+
+const migrations: Record<string, Migration> = {
+  '001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

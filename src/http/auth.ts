@@ -1,0 +1,61 @@
+// The management API's guard (SPEC §2 access policy): a valid token, for the path's org, holding
+// org_owner, org_admin or developer. Runs at onRequest, so 401/403 come before any body is read.
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { fail } from '../errors/errors.js';
+import type { RequestActor } from '../audit/record.js';
+import { resolveCaller, type Caller } from '../tokens/caller.js';
+import { APP_MANAGER_PERMS } from '../identity/roles.js';
+import type { Services } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+export interface GuardOptions {
+  /** Search refuses service-account tokens (SPEC §2). */
+  readonly usersOnly?: boolean;
+  /** Perms of which the caller needs at least one; defaults to the app managers. */
+  readonly anyOf?: readonly string[];
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1]) return match[1];
+  }
+  const legacy = request.headers['csp-auth-token'];
+  return typeof legacy === 'string' && legacy.trim() !== '' ? legacy.trim() : undefined;
+}
+
+export function requireOrgCaller(services: Services, options: GuardOptions = {}): onRequestAsyncHookHandler {
+  const anyOf = options.anyOf ?? APP_MANAGER_PERMS;
+  return async function guard(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const token = bearerToken(request);
+    if (!token) throw fail('UNAUTHORIZED', 'An access token is required (Authorization: Bearer or csp-auth-token)');
+    const caller = await resolveCaller(services.db, services.keys, services.config.issuer, token);
+    request.caller = caller;
+    const orgId = (request.params as { orgId?: string } | undefined)?.orgId;
+    if (orgId !== undefined && orgId !== caller.orgId) throw fail('FORBIDDEN', 'The access token is for another organization');
+    if (options.usersOnly && caller.kind !== 'user') throw fail('FORBIDDEN', 'Service-account tokens cannot use this operation');
+    if (!caller.perms.some((perm) => anyOf.includes(perm))) {
+      throw fail('FORBIDDEN', `The caller needs one of the roles ${anyOf.map((p) => p.replace('csp:', '')).join(', ')}`);
+    }
+  };
+}
+
+/** The caller as the audit log and the services see it. */
+export function actorOf(request: FastifyRequest): RequestActor {
+  const caller = request.caller;
+  if (!caller) throw new Error('actorOf called on an unauthenticated route');
+  return {
+    subject: caller.subject,
+    kind: caller.kind,
+    orgId: caller.orgId,
+    roles: caller.roles,
+    requestId: request.id,
+    sourceAddress: request.ip,
+  };
+}

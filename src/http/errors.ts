@@ -1,0 +1,109 @@
+// The one place domain and framework errors become HTTP: the CSP error body (SPEC §4), plus the
+// RFC 6749 members on token endpoints. Never a stack trace; 500s are logged with the request id.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cspErrorCode, type ErrorName } from '../errors/catalogue.js';
+import { fail, isOrgAuthError, OrgAuthError } from '../errors/errors.js';
+
+export interface CspErrorBody {
+  statusCode: number;
+  moduleCode: number;
+  cspErrorCode: string;
+  errorCode: string;
+  message: string;
+  requestId: string;
+  error?: string;
+  error_description?: string;
+}
+
+/** Route options read by the error mapper. */
+export interface RouteErrorStyle {
+  /** Token endpoints: add RFC 6749 `error`/`error_description`. */
+  oauthErrors?: boolean;
+  /** The seed's `{}` body: say so when the body is wrong. */
+  emptyObjectBody?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteErrorStyle {}
+}
+
+const FRAMEWORK_CODES: Readonly<Record<string, ErrorName>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
+};
+
+const BY_STATUS: Readonly<Record<number, ErrorName>> = {
+  400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'TOO_MANY_REQUESTS', 503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Any thrown value as a catalogue error; `undefined` when it is unexpected (a 500). */
+export function asOrgAuthError(error: unknown, style: RouteErrorStyle): OrgAuthError | undefined {
+  if (isOrgAuthError(error)) return error;
+  const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
+  if (fastifyError.validation) {
+    if (style.emptyObjectBody && fastifyError.validationContext === 'body') {
+      return fail('BAD_REQUEST', 'request body must be the empty JSON object {}');
+    }
+    return fail(style.oauthErrors ? 'OAUTH_INVALID_REQUEST' : 'BAD_REQUEST', validationMessage(fastifyError));
+  }
+  const byCode = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
+  if (byCode === 'MALFORMED_JSON' || (error instanceof SyntaxError && fastifyError.statusCode === 400)) {
+    // Never echo the parser's message: it quotes the body, which may hold a secret.
+    return fail(style.oauthErrors ? 'OAUTH_INVALID_REQUEST' : 'MALFORMED_JSON', 'The request body is not valid JSON');
+  }
+  if (byCode === 'BAD_REQUEST' && style.emptyObjectBody) return fail('BAD_REQUEST', 'request body must be the empty JSON object {}');
+  if (byCode) return fail(byCode);
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return fail(BY_STATUS[status] ?? 'BAD_REQUEST');
+  return undefined;
+}
+
+export function errorBody(error: OrgAuthError, requestId: string, style: RouteErrorStyle): CspErrorBody {
+  const { entry } = error;
+  const body: CspErrorBody = {
+    statusCode: entry.status,
+    moduleCode: entry.moduleCode,
+    cspErrorCode: cspErrorCode(entry),
+    errorCode: entry.errorCode,
+    message: error.message,
+    requestId,
+  };
+  if (style.oauthErrors) {
+    body.error = entry.oauthError ?? (entry.status === 401 ? 'invalid_client' : entry.status >= 500 ? 'server_error' : 'invalid_request');
+    body.error_description = error.message;
+  }
+  return body;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const style: RouteErrorStyle = request.routeOptions.config ?? {};
+  let known = asOrgAuthError(error, style);
+  if (!known) {
+    request.log.error({ err: error }, 'unexpected error');
+    known = fail('SERVICE_ERROR');
+  }
+  const body = errorBody(known, request.id, style);
+  if (style.oauthErrors) {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    if (body.error === 'invalid_client') reply.header('www-authenticate', 'Basic realm="orgauth", charset="UTF-8"');
+  }
+  return reply.code(known.entry.status).headers(known.headers).type('application/json; charset=utf-8').send(body);
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, fail('NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`)));
+}
+
+function validationMessage(error: Partial<FastifyError>): string {
+  // Fastify's messages name the field ("body/grantTypes must NOT have fewer than 1 items") and never quote values.
+  return (error.message ?? 'The request is invalid').slice(0, 500);
+}

@@ -1,0 +1,21 @@
+// Liveness and readiness (SPEC §8).
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import Type from 'typebox';
+import { fail } from '../errors/errors.js';
+import { errorResponses } from './schemas.js';
+import type { Services } from './services.js';
+
+const Status = Type.Object({ status: Type.String() });
+
+export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  app.get('/healthz', { schema: { tags: ['Operations'], summary: 'The process is up', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'The database is reachable', response: { 200: Status, ...errorResponses(503) } } }, async () => {
+    try {
+      await sql`select 1`.execute(services.db);
+    } catch {
+      throw fail('SERVICE_UNAVAILABLE', 'The database is not reachable');
+    }
+    return { status: 'ready' };
+  });
+}

@@ -1,0 +1,31 @@
+// Schemas shared by every route module: the CSP error body and the error responses of an operation.
+import Type from 'typebox';
+
+export const CspError = Type.Object({
+  statusCode: Type.Integer(),
+  moduleCode: Type.Integer(),
+  cspErrorCode: Type.String({ examples: ['330.133'] }),
+  errorCode: Type.String({ examples: ['OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR'] }),
+  message: Type.String(),
+  requestId: Type.String({ description: 'Equals the X-Request-Id response header' }),
+  error: Type.Optional(Type.String({ description: 'Token endpoints: RFC 6749 error code' })),
+  error_description: Type.Optional(Type.String({ description: 'Token endpoints: RFC 6749 error description' })),
+}, { title: 'CspErrorResponse' });
+
+const DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'The request is invalid',
+  401: 'The user is not authorized to use the API',
+  403: 'The user is forbidden to use the API',
+  404: 'The requested resource could not be found',
+  409: 'The request could not be processed due to a conflict',
+  413: 'The request body is too large',
+  415: 'The request body is not JSON',
+  429: 'The user has sent too many requests',
+  500: 'An unexpected error has occurred while processing the request',
+};
+
+export function errorResponses(...statuses: number[]): Record<number, typeof CspError> {
+  return Object.fromEntries(statuses.map((status) => [status, { ...CspError, description: DESCRIPTIONS[status] ?? 'Error' }]));
+}
+
+export const MANAGEMENT_SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { cspAuthToken: [] }];

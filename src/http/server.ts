@@ -1,0 +1,62 @@
+// Builds the Fastify instance: request ids, one log line per request, the error mapper, and the
+// route modules of each domain folder.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { BASE_PATH, BODY_LIMIT_BYTES } from '../config.js';
+import { appRoutes } from '../apps/routes.js';
+import { secretRoutes } from '../secrets/routes.js';
+import { tokenRoutes } from '../tokens/routes.js';
+import { keyRoutes } from '../keys/routes.js';
+import { requireOrgCaller } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { healthRoutes } from './health.js';
+import { maskedUrl } from './logging.js';
+import { openApiRoute, registerOpenApi } from './openapi.js';
+import { requestIdFor } from './request-id.js';
+import type { Services } from './services.js';
+
+export async function buildServer(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: false },
+    ajv: {
+      // Wrong types are errors, not coerced; unknown members are refused, not silently dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false },
+    },
+  });
+
+  // Only JSON bodies on the management API; a text/plain body is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({
+      method: request.method,
+      url: maskedUrl(request.url),
+      route: request.routeOptions.url,
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime * 100) / 100,
+      caller: request.caller?.subject,
+      address: request.ip,
+    }, 'request');
+  });
+  registerErrorHandling(app);
+  await registerOpenApi(app);
+
+  await app.register(async (management) => {
+    management.addHook('onRequest', requireOrgCaller(services));
+    await appRoutes(management, services);
+    await secretRoutes(management, services);
+  }, { prefix: BASE_PATH });
+  await app.register(async (tokens) => tokenRoutes(tokens, services), { prefix: BASE_PATH });
+  await app.register(async (keys) => keyRoutes(keys, services));
+  await app.register(async (health) => healthRoutes(health, services));
+  await app.register(openApiRoute);
+  return app;
+}

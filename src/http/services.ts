@@ -1,0 +1,16 @@
+// What the HTTP layer needs injected: configuration, storage and the node-local helpers.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { KeyRing } from '../keys/keyring.js';
+import type { VerifyContext } from '../secrets/verifier.js';
+import type { UsageRecorder } from '../secrets/usage.js';
+
+export interface Services {
+  readonly config: Config;
+  readonly db: Db;
+  readonly keys: KeyRing;
+  readonly verify: VerifyContext;
+  readonly usage: UsageRecorder;
+  readonly logger: Logger;
+}

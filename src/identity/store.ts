@@ -1,0 +1,62 @@
+// Storage of organizations, users, memberships and API tokens.
+import type { Queryable } from '../db/database.js';
+import type { ApiTokensTable, MembershipsTable, OrgRole, OrganizationsTable } from '../db/schema.js';
+
+export type OrganizationRow = OrganizationsTable;
+export type MembershipRow = MembershipsTable;
+export type ApiTokenRow = ApiTokensTable;
+
+export async function insertOrganization(db: Queryable, row: OrganizationRow): Promise<void> {
+  await db.insertInto('organizations').values(row).execute();
+}
+
+export async function findOrganization(db: Queryable, id: string): Promise<OrganizationRow | undefined> {
+  return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countOrganizations(db: Queryable): Promise<number> {
+  const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function ensureUser(db: Queryable, username: string, now: number): Promise<void> {
+  await db.insertInto('users').values({ username, created_at: now })
+    .onConflict((oc) => oc.column('username').doNothing()).execute();
+}
+
+export async function upsertMembership(db: Queryable, row: MembershipRow): Promise<void> {
+  await db.insertInto('memberships').values(row)
+    .onConflict((oc) => oc.columns(['org_id', 'username']).doUpdateSet({ org_role: row.org_role, developer: row.developer }))
+    .execute();
+}
+
+export async function findMembership(db: Queryable, orgId: string, username: string): Promise<MembershipRow | undefined> {
+  return db.selectFrom('memberships').selectAll()
+    .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
+}
+
+export async function membershipsWithRole(db: Queryable, orgId: string, role: OrgRole): Promise<MembershipRow[]> {
+  return db.selectFrom('memberships').selectAll().where('org_id', '=', orgId).where('org_role', '=', role).execute();
+}
+
+export async function insertApiToken(db: Queryable, row: ApiTokenRow): Promise<void> {
+  await db.insertInto('api_tokens').values(row).execute();
+}
+
+export async function findApiTokenByHash(db: Queryable, tokenHash: string): Promise<ApiTokenRow | undefined> {
+  return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function findApiTokenById(db: Queryable, id: string): Promise<ApiTokenRow | undefined> {
+  return db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function markApiTokenRevoked(db: Queryable, id: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('api_tokens').set({ revoked_at: now })
+    .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function touchApiToken(db: Queryable, id: string, now: number): Promise<void> {
+  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+}

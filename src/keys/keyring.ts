@@ -1,0 +1,106 @@
+// The node's view of the keys in the database: signs with the newest signing key, verifies with
+// any non-retired one, and re-reads the table when it meets a kid it does not know (a key added
+// by `orgauth keys rotate` or by another node) and every REFRESH_SECONDS.
+import { createPrivateKey, createPublicKey, type KeyObject, type JsonWebKey } from 'node:crypto';
+import { unseal } from '../crypto/seal.js';
+import type { Db } from '../db/database.js';
+import { FIRST_PEPPER_ID, newPepper, newSigningKey } from './generate.js';
+import { insertKey, listActiveKeys, type KeyRow } from './store.js';
+
+const REFRESH_SECONDS = 30;
+const MIN_SECONDS_BETWEEN_UNKNOWN_KID_REFRESHES = 1;
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  readonly publicJwk: JsonWebKey & { kid: string };
+}
+
+export interface Pepper {
+  readonly kid: string;
+  readonly key: Buffer;
+}
+
+export interface KeyRing {
+  currentSigningKey(): SigningKey;
+  /** The verification key for a kid, re-reading the database once if it is not known yet. */
+  findVerificationKey(kid: string): Promise<SigningKey | undefined>;
+  signingKeys(): readonly SigningKey[];
+  currentPepper(): Pepper;
+  pepper(kid: string): Pepper | undefined;
+  refresh(): Promise<void>;
+  /** Adds a signing key; it becomes the current one. */
+  rotateSigningKey(): Promise<string>;
+}
+
+export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
+  // First start: create what is missing. Concurrent first starts are harmless: two signing keys
+  // are both valid, and the pepper's fixed id lets only one insert win.
+  if ((await listActiveKeys(db, 'signing')).length === 0) await insertKey(db, newSigningKey(masterKey));
+  if ((await listActiveKeys(db, 'pepper')).length === 0) await insertKey(db, newPepper(masterKey, FIRST_PEPPER_ID));
+
+  let signing: SigningKey[] = [];
+  let peppers: Pepper[] = [];
+  let loadedAt = 0;
+  let lastUnknownKidRefresh = 0;
+
+  async function refresh(): Promise<void> {
+    signing = (await listActiveKeys(db, 'signing')).map((row) => openSigningKey(masterKey, row));
+    peppers = (await listActiveKeys(db, 'pepper')).map((row) => ({ kid: row.kid, key: unseal(masterKey, row.private_sealed, `pepper:${row.kid}`) }));
+    loadedAt = Date.now();
+  }
+  await refresh();
+
+  function refreshIfStale(): void {
+    if (Date.now() - loadedAt > REFRESH_SECONDS * 1000) {
+      loadedAt = Date.now(); // one refresh in flight at a time
+      refresh().catch(() => { loadedAt = 0; });
+    }
+  }
+
+  return {
+    currentSigningKey() {
+      refreshIfStale();
+      const key = signing[signing.length - 1];
+      if (!key) throw new Error('no signing key');
+      return key;
+    },
+    async findVerificationKey(kid) {
+      refreshIfStale();
+      const known = signing.find((k) => k.kid === kid);
+      if (known) return known;
+      const now = Date.now();
+      if (now - lastUnknownKidRefresh < MIN_SECONDS_BETWEEN_UNKNOWN_KID_REFRESHES * 1000) return undefined;
+      lastUnknownKidRefresh = now;
+      await refresh();
+      return signing.find((k) => k.kid === kid);
+    },
+    signingKeys() {
+      refreshIfStale();
+      return signing;
+    },
+    currentPepper() {
+      const pepper = peppers[peppers.length - 1];
+      if (!pepper) throw new Error('no pepper');
+      return pepper;
+    },
+    pepper(kid) {
+      return peppers.find((p) => p.kid === kid);
+    },
+    refresh,
+    async rotateSigningKey() {
+      const row = newSigningKey(masterKey);
+      await insertKey(db, row);
+      await refresh();
+      return row.kid;
+    },
+  };
+}
+
+function openSigningKey(masterKey: Buffer, row: KeyRow): SigningKey {
+  const privateKey = createPrivateKey(unseal(masterKey, row.private_sealed, `signing:${row.kid}`));
+  const publicKey = createPublicKey(privateKey);
+  const publicJwk = JSON.parse(row.public_jwk ?? '{}') as JsonWebKey & { kid: string };
+  return { kid: row.kid, privateKey, publicKey, publicJwk };
+}

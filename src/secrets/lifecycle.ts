@@ -1,0 +1,58 @@
+// The secret lifecycle of a confidential app (SPEC §6.1) as one table:
+// (state, change) → what happens to the existing secrets, whether a new one is added, and the
+// resulting state — or the conflict that refuses the change.
+import type { ErrorName } from '../errors/catalogue.js';
+import type { SecretStatus } from '../db/schema.js';
+
+/** single: one valid secret. rotating: current + previous, the previous valid until its expiry. */
+export type SecretState = 'single' | 'rotating';
+
+/**
+ * regenerate: PUT …/secret (the seed).   replace: PATCH with `secret`.
+ * rotate: POST …/secret (new current, old previous until grace ends).   deleteOld: DELETE …/secret.
+ */
+export type SecretChange = 'regenerate' | 'replace' | 'rotate' | 'deleteOld';
+
+export type Transition =
+  | { readonly refuse: ErrorName }
+  | {
+      /** What becomes of the secrets valid now. */
+      readonly existing: 'killAll' | 'demoteCurrent' | 'killPrevious' | 'keep';
+      /** Whether the change adds a new current secret. */
+      readonly addsCurrent: boolean;
+      readonly next: SecretState;
+    };
+
+export const LIFECYCLE: Readonly<Record<SecretState, Readonly<Record<SecretChange, Transition>>>> = {
+  single: {
+    regenerate: { existing: 'killAll', addsCurrent: true, next: 'single' },
+    replace: { existing: 'killAll', addsCurrent: true, next: 'single' },
+    rotate: { existing: 'demoteCurrent', addsCurrent: true, next: 'rotating' },
+    deleteOld: { existing: 'keep', addsCurrent: false, next: 'single' },
+  },
+  rotating: {
+    regenerate: { existing: 'killAll', addsCurrent: true, next: 'single' },
+    replace: { existing: 'killAll', addsCurrent: true, next: 'single' },
+    rotate: { refuse: 'ROTATION_IN_PROGRESS' },
+    deleteOld: { existing: 'killPrevious', addsCurrent: false, next: 'single' },
+  },
+};
+
+export interface SecretLike {
+  readonly id: string;
+  readonly status: SecretStatus;
+  readonly expires_at: number | null;
+}
+
+/** A previous secret whose grace has ended is dead: evaluated when used, no scheduler needed. */
+export function isValidAt(secret: SecretLike, now: number): boolean {
+  return secret.status === 'current' || (secret.expires_at !== null && secret.expires_at > now);
+}
+
+export function stateOf(secrets: readonly SecretLike[], now: number): SecretState {
+  return secrets.some((s) => s.status === 'previous' && isValidAt(s, now)) ? 'rotating' : 'single';
+}
+
+export function transitionFor(secrets: readonly SecretLike[], change: SecretChange, now: number): Transition {
+  return LIFECYCLE[stateOf(secrets, now)][change];
+}

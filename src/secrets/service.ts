@@ -1,0 +1,148 @@
+// Decisions about an app's secrets: applying a lifecycle change atomically under the app's lock,
+// and authenticating a client at the token endpoint.
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../db/database.js';
+import { nowSeconds } from '../db/database.js';
+import { fail } from '../errors/errors.js';
+import { credentialHint } from '../crypto/opaque.js';
+import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
+import { lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
+import { readSettings } from '../apps/settings.js';
+import { denyTokensOfSecrets } from '../tokens/denylist.js';
+import { generateClientSecret } from './generate.js';
+import { isValidAt, transitionFor, type SecretChange } from './lifecycle.js';
+import { generatedSecretVerifier, suppliedSecretVerifier, verifySecret, type SecretVerifier, type VerifyContext } from './verifier.js';
+import { meetsComplexityRule } from './rules.js';
+import * as store from './store.js';
+import type { SecretRow } from './store.js';
+import type { Pepper } from '../keys/keyring.js';
+
+export interface NewSecret {
+  readonly plaintext: string;
+  readonly verifier: SecretVerifier;
+  readonly generated: boolean;
+}
+
+export async function newGeneratedSecret(pepper: Pepper): Promise<NewSecret> {
+  const plaintext = generateClientSecret();
+  return { plaintext, verifier: generatedSecretVerifier(plaintext, pepper), generated: true };
+}
+
+/** Checks the complexity rule and derives the memory-hard verifier (before any lock is taken). */
+export async function newSuppliedSecret(plaintext: string): Promise<NewSecret> {
+  if (!meetsComplexityRule(plaintext)) throw fail('SECRET_TOO_WEAK');
+  return { plaintext, verifier: await suppliedSecretVerifier(plaintext), generated: false };
+}
+
+export function secretRow(appId: string, secret: NewSecret, createdBy: string, now: number): SecretRow {
+  return {
+    id: randomUUID(),
+    app_id: appId,
+    verifier: secret.verifier,
+    hint: credentialHint(secret.plaintext),
+    status: 'current',
+    created_at: now,
+    created_by: createdBy,
+    expires_at: null,
+    last_used_at: null,
+  };
+}
+
+export interface SecretChangeRequest {
+  readonly orgId: string;
+  readonly appId: string;
+  readonly change: SecretChange;
+  /** The new current secret, for every change that adds one. */
+  readonly newSecret?: NewSecret;
+  /** Grace for the demoted secret (rotate); defaults to the app's secretRotationExpirationInSeconds. */
+  readonly graceSeconds?: number;
+  /** Deny access tokens minted with the secrets this change kills (SPEC §6.4). */
+  readonly revokeTokens?: boolean;
+  /** Extra checks inside the lock (e.g. PATCH applying its other fields atomically). */
+  readonly alsoInside?: (trx: Queryable, app: AppRow) => Promise<void>;
+}
+
+export interface SecretChangeResult {
+  readonly app: AppRow;
+  readonly newSecretId: string | undefined;
+  readonly killedSecretIds: readonly string[];
+}
+
+const AUDIT_ACTION: Readonly<Record<SecretChange, AuditAction>> = {
+  regenerate: 'secret.regenerate',
+  replace: 'secret.replace',
+  rotate: 'secret.rotate',
+  deleteOld: 'secret.delete_old',
+};
+
+/** Applies one lifecycle change in one transaction; concurrent changes to one app queue on its lock. */
+export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
+  return db.transaction().execute(async (trx) => {
+    const app = await lockAppInOrg(trx, request.orgId, request.appId);
+    if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${request.appId}' not found in organization ${request.orgId}`);
+    if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
+    if (app.public_client === 1) throw fail('PUBLIC_CLIENT_HAS_NO_SECRET');
+
+    const now = nowSeconds();
+    const secrets = await store.listSecrets(trx, app.id);
+    const valid = secrets.filter((s) => isValidAt(s, now));
+    const transition = transitionFor(valid, request.change, now);
+    if ('refuse' in transition) throw fail(transition.refuse);
+
+    const current = valid.find((s) => s.status === 'current');
+    if (transition.addsCurrent) {
+      if (!request.newSecret) throw new Error(`change ${request.change} needs a new secret`);
+      if (!request.newSecret.generated && current && await verifySecret(request.newSecret.plaintext, current.id, current.verifier, context)) {
+        throw fail('SECRET_NOT_DIFFERENT');
+      }
+    }
+    if (request.alsoInside) await request.alsoInside(trx, app);
+
+    // Grace-expired previous secrets are dead already; every change sweeps them.
+    const expired = secrets.filter((s) => !isValidAt(s, now));
+    let killed: SecretRow[] = [];
+    switch (transition.existing) {
+      case 'killAll': killed = valid; break;
+      case 'killPrevious': killed = valid.filter((s) => s.status === 'previous'); break;
+      case 'demoteCurrent': {
+        const grace = request.graceSeconds ?? readSettings(app).secretRotationExpirationInSeconds;
+        if (current) await store.demoteToPrevious(trx, current.id, now + grace);
+        break;
+      }
+      case 'keep': break;
+    }
+    await store.deleteSecrets(trx, [...killed, ...expired].map((s) => s.id));
+
+    let newSecretId: string | undefined;
+    if (transition.addsCurrent && request.newSecret) {
+      const row = secretRow(app.id, request.newSecret, actor.subject, now);
+      await store.insertSecret(trx, row);
+      newSecretId = row.id;
+    }
+    await updateApp(trx, app.id, {
+      updated_at: now,
+      updated_by: actor.subject,
+      ...(newSecretId ? { secret_set_at: now } : {}),
+    });
+    const killedIds = killed.map((s) => s.id);
+    if (request.revokeTokens && killedIds.length > 0) {
+      await denyTokensOfSecrets(trx, killedIds, now + readSettings(app).accessTokenTTL);
+    }
+    await recordAudit(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
+      killedSecretIds: killedIds,
+      newSecretHint: request.newSecret ? credentialHint(request.newSecret.plaintext) : undefined,
+      revokeTokens: request.revokeTokens ?? false,
+    });
+    return { app, newSecretId, killedSecretIds: killedIds };
+  });
+}
+
+/** The valid secret of the app that the presented value matches, if any. Constant time per secret. */
+export async function matchSecret(db: Queryable, appId: string, presented: string, context: VerifyContext): Promise<SecretRow | undefined> {
+  const now = nowSeconds();
+  const secrets = (await store.listSecrets(db, appId)).filter((s) => isValidAt(s, now));
+  for (const secret of secrets) {
+    if (await verifySecret(presented, secret.id, secret.verifier, context)) return secret;
+  }
+  return undefined;
+}

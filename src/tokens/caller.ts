@@ -1,0 +1,44 @@
+// Who is calling the management API: the access token verified, checked against the denylist,
+// and re-read against the live membership or app so a removed user or deleted app is refused at once.
+import type { Db } from '../db/database.js';
+import { fail } from '../errors/errors.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { findAppById } from '../apps/store.js';
+import { readSettings } from '../apps/settings.js';
+import { appOrgRoles, appPerms } from '../apps/grants.js';
+import { findMembership } from '../identity/store.js';
+import { membershipRoles, rolesToPerms } from '../identity/roles.js';
+import { verifyAccessToken } from './claims.js';
+import { isDenied, type DenylistEntry } from './denylist.js';
+
+export interface Caller {
+  readonly kind: 'user' | 'service';
+  /** Username, or client id of a service account. */
+  readonly subject: string;
+  readonly orgId: string;
+  /** Org roles held now (org_owner, org_admin, org_member, developer, …). */
+  readonly roles: readonly string[];
+  readonly perms: readonly string[];
+  readonly tokenId: string;
+}
+
+export async function resolveCaller(db: Db, keys: KeyRing, issuer: string, token: string): Promise<Caller> {
+  const claims = await verifyAccessToken(keys, issuer, token);
+  const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
+  if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
+  if (claims.ati) entries.push({ kind: 'api_token', value: claims.ati });
+  if (await isDenied(db, entries)) throw fail('UNAUTHORIZED', 'The access token has been revoked');
+
+  if (claims.acct !== undefined) {
+    const membership = await findMembership(db, claims.context_name, claims.sub);
+    if (!membership) throw fail('UNAUTHORIZED', 'The user of this token is no longer a member of the organization');
+    const roles = membershipRoles(membership.org_role, membership.developer === 1);
+    return { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' };
+  }
+  const app = await findAppById(db, claims.cid);
+  if (!app || app.org_id !== claims.context_name || app.state !== 'active') {
+    throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
+  }
+  const settings = readSettings(app);
+  return { kind: 'service', subject: app.id, orgId: app.org_id, roles: appOrgRoles(settings), perms: appPerms(settings), tokenId: claims.jti ?? '' };
+}

@@ -1,0 +1,108 @@
+// HTTP for the token endpoints (SPEC §3.1–3.2). Parameters may come in the form body, a JSON body
+// or the query string, as real CSP clients send them; the body wins over the query.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import Type from 'typebox';
+import { fail } from '../errors/errors.js';
+import { CspError } from '../http/schemas.js';
+import type { Services } from '../http/services.js';
+import { presentedClient, type TokenParams } from './client-auth.js';
+import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenServiceDeps } from './service.js';
+
+const TAGS = ['Authentication'];
+
+const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.String({ examples: ['bearer'] }),
+  expires_in: Type.Integer(),
+  scope: Type.String(),
+  id_token: Type.Optional(Type.String()),
+  refresh_token: Type.Optional(Type.String()),
+}, { title: 'AccessTokenDto' });
+
+const OAuthError = { ...CspError, description: 'RFC 6749 error with the CSP fields' };
+
+const Param = Type.Optional(Type.String({ maxLength: 4096 }));
+const ClientCredentialsParams = Type.Object({
+  grant_type: Param, orgId: Param, client_id: Param, client_secret: Param, scope: Param,
+}, { additionalProperties: true });
+const ApiTokenParams = Type.Object({
+  api_token: Param, refresh_token: Param, grant_type: Param, passcode: Param, scope: Param,
+}, { additionalProperties: true });
+
+export async function tokenRoutes(scope: FastifyInstance, services: Services): Promise<void> {
+  // Form bodies here only; JSON bodies may be empty (`?refresh_token=…` with Content-Type: application/json).
+  await scope.register(formbody);
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(fail('OAUTH_INVALID_REQUEST', 'The request body is not valid JSON'), undefined);
+    }
+  });
+  scope.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
+
+  const deps: TokenServiceDeps = { db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage };
+  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+  const clientCredentials = {
+    config: { oauthErrors: true },
+    schema: {
+      tags: TAGS, summary: 'Get an access token (client_credentials)',
+      description: 'HTTP Basic (raw or form-urlencoded) or client_id/client_secret in the form body; `grant_type` and `orgId` in the form body or the query string.',
+      consumes: ['application/x-www-form-urlencoded'],
+      security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
+      querystring: ClientCredentialsParams, body: ClientCredentialsParams,
+      response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
+    },
+  };
+  const handleClientCredentials = async (request: FastifyRequest, reply: { headers(h: Record<string, string>): unknown }) => {
+    const params = tokenParams(request);
+    const grantType = params.grant_type;
+    if (!grantType) throw fail('OAUTH_INVALID_REQUEST', 'grant_type is required');
+    if (grantType !== 'client_credentials') throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
+    const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+    reply.headers(noStore);
+    return clientCredentialsGrant(deps, client, params.orgId);
+  };
+  scope.post('/auth/token', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'getAccessToken' } }, handleClientCredentials);
+  scope.post('/auth/authorize', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'authorize', description: `Legacy alias of /auth/token. ${clientCredentials.schema.description}` } }, handleClientCredentials);
+
+  scope.post('/auth/api-tokens/authorize', {
+    config: { oauthErrors: true },
+    schema: {
+      tags: TAGS, operationId: 'getAccessTokenByApiToken', summary: 'Exchange an API token for an access token',
+      description: 'Accepts form `api_token=…`, form `grant_type=api_token&api_token=…`, form `refresh_token=…` (deprecated), query `?refresh_token=…` with an empty body, or a JSON body `{"refresh_token": …}`.',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      querystring: ApiTokenParams, body: ApiTokenParams,
+      response: { 200: TokenResponse, 400: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
+    },
+  }, async (request, reply) => {
+    const params = tokenParams(request);
+    if (params.grant_type !== undefined && params.grant_type !== 'api_token' && params.grant_type !== 'refresh_token') {
+      throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be api_token');
+    }
+    reply.headers(noStore);
+    return apiTokenGrant(deps, params.api_token ?? params.refresh_token);
+  });
+}
+
+/** Query and body parameters merged (body wins); each must be a single string. */
+function tokenParams(request: FastifyRequest): TokenParams {
+  const merged: Record<string, string | undefined> = {};
+  for (const source of [request.query, request.body]) {
+    if (source === undefined || source === null) continue;
+    if (typeof source !== 'object' || Array.isArray(source)) throw fail('OAUTH_INVALID_REQUEST', 'The request parameters must be a form or a JSON object');
+    for (const [name, value] of Object.entries(source as Record<string, unknown>)) {
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw fail('OAUTH_INVALID_REQUEST', `Parameter '${name.slice(0, 64)}' must be given once, as a string`);
+      merged[name] = value;
+    }
+  }
+  return merged;
+}

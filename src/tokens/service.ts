@@ -1,0 +1,110 @@
+// The grants (SPEC §3): client_credentials for service accounts, API-token exchange for users.
+import type { Db } from '../db/database.js';
+import { nowSeconds } from '../db/database.js';
+import { fail } from '../errors/errors.js';
+import type { KeyRing } from '../keys/keyring.js';
+import { findAppById, type AppRow } from '../apps/store.js';
+import { readSettings } from '../apps/settings.js';
+import { appPerms } from '../apps/grants.js';
+import { resolveApiToken } from '../identity/service.js';
+import { rolesToPerms } from '../identity/roles.js';
+import { matchSecret } from '../secrets/service.js';
+import type { VerifyContext } from '../secrets/verifier.js';
+import type { SecretRow } from '../secrets/store.js';
+import type { UsageRecorder } from '../secrets/usage.js';
+import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
+import type { PresentedClient } from './client-auth.js';
+
+export interface TokenServiceDeps {
+  readonly db: Db;
+  readonly keys: KeyRing;
+  readonly issuer: string;
+  readonly verify: VerifyContext;
+  readonly usage: UsageRecorder;
+}
+
+/** RFC 6749 §5.1 success body. Optional members are omitted, never null (strict clients reject nulls). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  scope: string;
+  id_token?: string;
+  refresh_token?: string;
+}
+
+export interface AuthenticatedClient {
+  readonly app: AppRow;
+  readonly secret: SecretRow;
+}
+
+/** Client authentication: the app and the valid secret that the presented value matches, or 401. */
+export async function authenticateClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
+  if (!presented || presented.secretCandidates.length === 0) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
+  const app = await findAppById(deps.db, presented.clientId);
+  if (!app || app.state !== 'active' || app.public_client === 1) throw fail('OAUTH_INVALID_CLIENT');
+  for (const candidate of presented.secretCandidates) {
+    const secret = await matchSecret(deps.db, app.id, candidate, deps.verify);
+    if (secret) {
+      deps.usage.record(app.id, secret.id);
+      return { app, secret };
+    }
+  }
+  throw fail('OAUTH_INVALID_CLIENT');
+}
+
+export async function clientCredentialsGrant(deps: TokenServiceDeps, client: AuthenticatedClient, orgId: string | undefined): Promise<TokenResponse> {
+  const { app, secret } = client;
+  const settings = readSettings(app);
+  if (!settings.grantTypes.includes('client_credentials')) {
+    throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use client_credentials');
+  }
+  if (orgId !== undefined && orgId !== app.org_id) {
+    throw fail('OAUTH_INVALID_REQUEST', 'orgId is not the organization that owns the client');
+  }
+  const perms = appPerms(settings);
+  const now = nowSeconds();
+  const signed = await signAccessToken(deps.keys, deps.issuer, {
+    sub: app.id,
+    azp: app.id,
+    cid: app.id,
+    context_name: app.org_id,
+    context: app.org_id,
+    perms,
+    username: app.id,
+    domain: 'orgauth',
+    sid: secret.id,
+  }, settings.accessTokenTTL, now);
+  return {
+    access_token: signed.token,
+    token_type: 'bearer',
+    expires_in: settings.accessTokenTTL,
+    scope: [...settings.allowedScopes.generalScopes, ...perms].join(' '),
+  };
+}
+
+export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | undefined): Promise<TokenResponse> {
+  if (!apiToken) throw fail('OAUTH_INVALID_REQUEST', 'api_token is required');
+  const holder = await resolveApiToken(deps.db, apiToken);
+  if (!holder) throw fail('OAUTH_INVALID_GRANT', 'The API token is invalid, expired or revoked');
+  const perms = rolesToPerms(holder.roles);
+  const now = nowSeconds();
+  const signed = await signAccessToken(deps.keys, deps.issuer, {
+    sub: holder.username,
+    azp: 'orgauth_api_token',
+    cid: 'orgauth_api_token',
+    context_name: holder.orgId,
+    context: holder.orgId,
+    perms,
+    username: holder.username,
+    acct: holder.username,
+    domain: domainOf(holder.username),
+    ati: holder.tokenId,
+  }, USER_TOKEN_TTL_SECONDS, now);
+  return { access_token: signed.token, token_type: 'bearer', expires_in: USER_TOKEN_TTL_SECONDS, scope: ['openid', ...perms].join(' ') };
+}
+
+function domainOf(username: string): string {
+  const at = username.lastIndexOf('@');
+  return at >= 0 ? username.slice(at + 1) : 'orgauth';
+}
