@@ -1,6 +1,12 @@
 // Opening what a node needs (database, migrations, master key, key ring, caches) and closing it.
 import type { Config } from './config.js';
-import { migrateToLatest, openDatabase, type Db } from './db/database.js';
+import { migrateToLatest, nowSeconds, openDatabase, type Db } from './db/database.js';
+import { finishPendingDeletions } from './apps/service.js';
+import { purgeExpired as purgeDenylist } from './tokens/denylist.js';
+import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
+
+/** How often expired denylist entries and idempotency records are dropped. */
+const HOUSEKEEPING_SECONDS = 600;
 import { loadMasterKey } from './keys/master-key.js';
 import { openKeyRing, type KeyRing } from './keys/keyring.js';
 import { createVerifiedSecretCache } from './secrets/cache.js';
@@ -13,12 +19,13 @@ export interface Runtime extends Services {
   close(): Promise<void>;
 }
 
-export async function openStorage(config: Config): Promise<{ db: Db; keys: KeyRing }> {
+export async function openStorage(config: Config): Promise<{ db: Db; keys: KeyRing; masterKey: Buffer }> {
   const db = openDatabase(config);
   try {
     await migrateToLatest(db);
-    const keys = await openKeyRing(db, loadMasterKey(config));
-    return { db, keys };
+    const masterKey = loadMasterKey(config);
+    const keys = await openKeyRing(db, masterKey);
+    return { db, keys, masterKey };
   } catch (error) {
     await db.destroy();
     throw error;
@@ -27,13 +34,21 @@ export async function openStorage(config: Config): Promise<{ db: Db; keys: KeyRi
 
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
-  const { db, keys } = await openStorage(config);
+  const { db, keys, masterKey } = await openStorage(config);
   const cache = createVerifiedSecretCache();
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
+  const finished = await finishPendingDeletions(db);
+  if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
+  const housekeeping = setInterval(() => {
+    const now = nowSeconds();
+    Promise.all([purgeDenylist(db, now), purgeIdempotency(db, now)]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
+  }, HOUSEKEEPING_SECONDS * 1000);
+  housekeeping.unref();
   return {
-    config, db, keys, verify, usage, logger,
+    config, db, keys, verify, usage, logger, masterKey,
     async close() {
+      clearInterval(housekeeping);
       await usage.stop();
       await db.destroy();
     },

@@ -1,11 +1,17 @@
-// HTTP for the OAuth-app operations (SPEC §5.1): parse, call the service, write.
+// HTTP for the OAuth-app operations (SPEC §5.1 ops 1–5 and 9): parse, call the service, write.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { BASE_PATH } from '../config.js';
 import { actorOf } from '../http/auth.js';
-import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
+import { errorResponses, IDEMPOTENCY_HEADER, MANAGEMENT_SECURITY } from '../http/schemas.js';
+import { PagingQuery, pageLinks, parsePaging } from '../http/paging.js';
 import type { Services } from '../http/services.js';
-import { ClientIdAndSecretResponse, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, AppPathParams, OrgPathParams } from './schemas.js';
-import { createApp, getApp, updateApp } from './service.js';
+import {
+  AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
+  OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
+} from './schemas.js';
+import { createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 
@@ -13,13 +19,29 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/orgs/:orgId/oauth-apps', {
+    config: { idempotent: true },
     schema: {
       tags: TAGS, operationId: 'createOrganizationOAuthApplication', summary: 'Create an organization-managed OAuth app',
-      description: 'Returns the client id and, for confidential apps, the secret — shown this once.',
-      security: MANAGEMENT_SECURITY, params: OrgPathParams, body: OrgOAuthAppRequest,
+      description: 'Returns the client id and, for confidential apps, the secret — shown this once. [ours] `Idempotency-Key` replays the first response for 10 minutes.',
+      security: MANAGEMENT_SECURITY, params: OrgPathParams, body: OrgOAuthAppRequest, headers: IDEMPOTENCY_HEADER,
       response: { 200: ClientIdAndSecretResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
   }, async (request) => createApp(services.db, services.keys.currentPepper(), actorOf(request), request.params.orgId, request.body));
+
+  app.get('/orgs/:orgId/oauth-apps', {
+    schema: {
+      tags: TAGS, operationId: 'getOrganizationOAuthApplications', summary: 'List the OAuth apps the organization owns',
+      description: '`searchTerm` matches a case-insensitive substring of the display name or the id.',
+      security: MANAGEMENT_SECURITY, params: OrgPathParams,
+      querystring: Type.Object({ ...PagingQuery, searchTerm: Type.Optional(Type.String({ maxLength: 256 })) }),
+      response: { 200: PagedResponseOrgOAuthAppResponse, ...errorResponses(400, 401, 403, 404, 429, 500) },
+    },
+  }, async (request) => {
+    const page = parsePaging(request.query, 200, 200);
+    const result = await listApps(services.db, request.params.orgId, page, request.query.searchTerm);
+    const path = `${BASE_PATH}/orgs/${request.params.orgId}/oauth-apps`;
+    return { ...result, ...pageLinks(path, page, result.totalResults, { searchTerm: request.query.searchTerm }) };
+  });
 
   app.get('/orgs/:orgId/oauth-apps/:oauthAppId', {
     schema: {
@@ -37,4 +59,24 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       response: { 200: OrgOAuthAppResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
   }, async (request) => updateApp(services.db, services.verify, actorOf(request), request.params.orgId, request.params.oauthAppId, request.body));
+
+  app.delete('/orgs/:orgId/oauth-apps', {
+    schema: {
+      tags: TAGS, operationId: 'deleteOrganizationOAuthApplications', summary: 'Delete OAuth apps the organization owns (at most 15)',
+      description: 'Answers 200 even on partial success: inspect `succeeded` and `failed`.',
+      security: MANAGEMENT_SECURITY, params: OrgPathParams, body: DeleteClientsRequest,
+      response: { 200: PartialSuccessResponse, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 500) },
+    },
+  }, async (request) => deleteApps(services.db, actorOf(request), request.params.orgId, request.body.clientIdsToDelete));
+
+  app.post('/orgs/:orgId/oauth-apps/search', {
+    config: { access: { usersOnly: true } },
+    schema: {
+      tags: TAGS, operationId: 'searchOrganizationOAuthApplicationsByRoleNames', summary: 'Search the organization\'s OAuth apps by role names',
+      description: 'User accounts only. `filterResults=true` reduces the roles in each result to those that matched.',
+      security: MANAGEMENT_SECURITY, params: OrgPathParams, body: SearchClientsByRoleNamesRequest,
+      querystring: Type.Object({ filterResults: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
+      response: { 200: PagedPostResponseExpandedAuthClient, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 500) },
+    },
+  }, async (request) => searchApps(services.db, request.params.orgId, request.body, request.query.filterResults === 'true'));
 }

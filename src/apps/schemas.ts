@@ -145,3 +145,68 @@ export const EmptyObject = Type.Object({}, { additionalProperties: false, $id: '
 
 export const AppPathParams = Type.Object({ orgId: OrgId, oauthAppId: AppId });
 export const OrgPathParams = Type.Object({ orgId: OrgId });
+
+export const PagedResponseOrgOAuthAppResponse = Type.Object({
+  results: Type.Array(OrgOAuthAppResponse),
+  totalResults: Type.Integer(),
+  nextLink: Type.Optional(Type.String()),
+  prevLink: Type.Optional(Type.String()),
+}, { title: 'PagedResponseOrgOAuthAppResponse' });
+
+export const DeleteClientsRequest = Type.Object({
+  clientIdsToDelete: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 15, description: 'At most 15 client ids' }),
+}, { additionalProperties: false, title: 'DeleteClientsRequest' });
+
+export const PartialSuccessResponse = Type.Object({
+  succeeded: Type.Array(Type.String()),
+  failed: Type.Array(Type.String()),
+}, { title: 'PartialSuccessResponseString' });
+
+const RoleName = Type.Object({ roleName: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+export const SearchClientsByRoleNamesRequest = Type.Object({
+  pageStart: Opt(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+  pageLimit: Opt(Type.Integer({ minimum: 1, maximum: 15 })),
+  resource: Opt(Type.String({ maxLength: 200 })),
+  resourceStartsWith: Opt(Type.String({ maxLength: 200, description: 'Deprecated; excludes `resource`' })),
+  searchType: Opt(Type.Union([Type.Literal('EXACT_MATCH'), Type.Literal('CONTAINS'), Type.Literal('STARTS_WITH'), Type.Literal('ENDS_WITH')])),
+  rolesSearchTerm: Opt(Type.Object({
+    orgRoles: Opt(Type.Array(RoleName, { maxItems: 50 })),
+    customRoles: Opt(Type.Array(RoleName, { maxItems: 50 })),
+    serviceRoles: Opt(Type.Array(Type.Object({
+      serviceDefinitionId: Type.String({ minLength: 1, maxLength: 200 }),
+      serviceRoles: Opt(Type.Array(RoleName, { maxItems: 50 })),
+    }, { additionalProperties: false }), { maxItems: 50 })),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false, title: 'SearchClientsByRoleNamesRequest' });
+export type SearchClientsByRoleNamesRequest = Type.Static<typeof SearchClientsByRoleNamesRequest>;
+
+const ExpandedRoleBinding = Type.Object({
+  name: Type.String(),
+  resource: Type.Optional(Type.String()),
+  membershipType: Type.String(),
+  createdBy: Type.String(),
+  createdDate: Type.Integer(),
+  lastUpdatedBy: Type.String(),
+  lastUpdatedDate: Type.Integer(),
+});
+export type ExpandedRoleBinding = Type.Static<typeof ExpandedRoleBinding>;
+
+export const ExpandedAuthClient = Type.Object({
+  id: Type.String(),
+  displayName: Type.String(),
+  description: Type.String(),
+  isHidden: Type.Boolean(),
+  sourceOrg: Type.Object({ orgId: Type.String(), displayName: Type.String() }),
+  organizationRoles: Type.Array(ExpandedRoleBinding),
+  serviceRoles: Type.Array(Type.Object({ serviceDefinitionId: Type.String(), serviceRoleNames: Type.Array(Type.String()), serviceRoles: Type.Array(ExpandedRoleBinding) })),
+  customRoles: Type.Array(ExpandedRoleBinding),
+}, { title: 'ExpandedAuthClientDto' });
+export type ExpandedAuthClient = Type.Static<typeof ExpandedAuthClient>;
+
+export const PagedPostResponseExpandedAuthClient = Type.Object({
+  results: Type.Array(ExpandedAuthClient),
+  totalResults: Type.Integer(),
+  startIndex: Type.Integer(),
+  itemsPerPage: Type.Integer(),
+}, { title: 'PagedPostResponseExpandedAuthClientDto' });

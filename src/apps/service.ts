@@ -9,7 +9,9 @@ import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type N
 import { insertSecret } from '../secrets/store.js';
 import type { VerifyContext } from '../secrets/verifier.js';
 import type { Pepper } from '../keys/keyring.js';
-import type { OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest } from './schemas.js';
+import type { ExpandedAuthClient, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, SearchClientsByRoleNamesRequest } from './schemas.js';
+import { searchCriteria, searchHit } from './search.js';
+import type { Page } from '../http/paging.js';
 import { checkNoEscalation, draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
 import { readSettings } from './settings.js';
 import * as store from './store.js';
@@ -96,6 +98,75 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     });
   }
   return getApp(db, orgId, appId);
+}
+
+export interface AppPage {
+  results: OrgOAuthAppResponse[];
+  totalResults: number;
+}
+
+export async function listApps(db: Db, orgId: string, page: Page, searchTerm: string | undefined): Promise<AppPage> {
+  const { rows, total } = await store.listAppsInOrg(db, {
+    orgId, searchTerm: searchTerm?.trim().toLowerCase() || undefined, offset: page.start - 1, limit: page.limit,
+  });
+  const now = nowSeconds();
+  return { results: rows.map((row) => appResponse(row, now)), totalResults: total };
+}
+
+export interface DeleteOutcome {
+  succeeded: string[];
+  failed: string[];
+}
+
+/**
+ * Bulk delete (op 5): first every owned, active app is marked as being deleted — from then on its
+ * secrets and tokens are refused and its secret operations answer 409 — then each is removed with
+ * its secrets and an audit record. Ids not owned by the org, unknown or already being deleted fail.
+ */
+export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids: readonly string[]): Promise<DeleteOutcome> {
+  const requested = [...new Set(ids)];
+  const marked = await store.markDeleting(db, orgId, requested);
+  const succeeded: string[] = [];
+  for (const id of marked) {
+    await removeApp(db, id, actor);
+    succeeded.push(id);
+  }
+  return { succeeded, failed: requested.filter((id) => !marked.includes(id)) };
+}
+
+async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await store.deleteApp(trx, id); // secrets go with it (ON DELETE CASCADE)
+    await recordAudit(trx, actor, 'app.delete', id, null);
+  });
+}
+
+/** Finishes deletions a crash interrupted (run at start-up). */
+export async function finishPendingDeletions(db: Db): Promise<number> {
+  const pending = await store.appsBeingDeleted(db);
+  for (const app of pending) {
+    await removeApp(db, app.id, { subject: 'orgauth', kind: 'cli', orgId: app.org_id, roles: [], requestId: null, sourceAddress: null });
+  }
+  return pending.length;
+}
+
+export interface SearchPage {
+  results: ExpandedAuthClient[];
+  totalResults: number;
+  startIndex: number;
+  itemsPerPage: number;
+}
+
+export async function searchApps(db: Db, orgId: string, body: SearchClientsByRoleNamesRequest, filterResults: boolean): Promise<SearchPage> {
+  const criteria = searchCriteria(body);
+  const org = await findOrganization(db, orgId);
+  if (!org) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);
+  const hits = (await store.allAppsInOrg(db, orgId))
+    .map((app) => searchHit(app, org, criteria, filterResults))
+    .filter((hit): hit is ExpandedAuthClient => hit !== undefined);
+  const startIndex = body.pageStart ?? 1;
+  const itemsPerPage = body.pageLimit ?? 15;
+  return { results: hits.slice(startIndex - 1, startIndex - 1 + itemsPerPage), totalResults: hits.length, startIndex, itemsPerPage };
 }
 
 function generateAppId(): string {

@@ -56,3 +56,21 @@ export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/** Marks the org's listed active apps as being deleted; returns the ids it marked. */
+export async function markDeleting(db: Queryable, orgId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.updateTable('oauth_apps').set((eb) => ({ state: 'deleting', version: eb('version', '+', 1) }))
+    .where('org_id', '=', orgId).where('id', 'in', ids).where('state', '=', 'active')
+    .returning('id').execute();
+  return rows.map((r) => r.id);
+}
+
+export async function appsBeingDeleted(db: Queryable): Promise<AppRow[]> {
+  return db.selectFrom('oauth_apps').selectAll().where('state', '=', 'deleting').execute();
+}
+
+export async function allAppsInOrg(db: Queryable, orgId: string): Promise<AppRow[]> {
+  return db.selectFrom('oauth_apps').selectAll().where('org_id', '=', orgId).where('state', '=', 'active')
+    .orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}

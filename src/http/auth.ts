@@ -7,17 +7,21 @@ import { resolveCaller, type Caller } from '../tokens/caller.js';
 import { APP_MANAGER_PERMS } from '../identity/roles.js';
 import type { Services } from './services.js';
 
+export interface AccessRule {
+  /** Search refuses service-account tokens (SPEC §2). */
+  readonly usersOnly?: boolean;
+  /** Perms of which the caller needs at least one; defaults to the app managers of the seed. */
+  readonly anyOf?: readonly string[];
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
   }
-}
-
-export interface GuardOptions {
-  /** Search refuses service-account tokens (SPEC §2). */
-  readonly usersOnly?: boolean;
-  /** Perms of which the caller needs at least one; defaults to the app managers. */
-  readonly anyOf?: readonly string[];
+  interface FastifyContextConfig {
+    /** The route's access rule, read by the guard; absent means the seed's access policy. */
+    access?: AccessRule;
+  }
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -30,9 +34,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return typeof legacy === 'string' && legacy.trim() !== '' ? legacy.trim() : undefined;
 }
 
-export function requireOrgCaller(services: Services, options: GuardOptions = {}): onRequestAsyncHookHandler {
-  const anyOf = options.anyOf ?? APP_MANAGER_PERMS;
+export function requireOrgCaller(services: Services): onRequestAsyncHookHandler {
   return async function guard(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const options: AccessRule = request.routeOptions.config.access ?? {};
+    const anyOf = options.anyOf ?? APP_MANAGER_PERMS;
     const token = bearerToken(request);
     if (!token) throw fail('UNAUTHORIZED', 'An access token is required (Authorization: Bearer or csp-auth-token)');
     const caller = await resolveCaller(services.db, services.keys, services.config.issuer, token);

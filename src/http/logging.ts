@@ -2,7 +2,8 @@
 // headers are not logged and sensitive query parameters are masked in the URL.
 import pino, { type Logger } from 'pino';
 
-const SENSITIVE_PARAM = /token|secret|password|passcode|code|assertion|key/i;
+/** Query parameters whose values are credentials (the deprecated `?refresh_token=` shape sends one). */
+const SENSITIVE_PARAMS = new Set(['access_token', 'refresh_token', 'api_token', 'id_token', 'token', 'client_secret', 'secret', 'password', 'passcode', 'code', 'code_verifier', 'assertion', 'client_assertion', 'subject_token', 'actor_token']);
 
 export function createLogger(level: string): Logger {
   return pino({
@@ -26,7 +27,7 @@ export function maskedUrl(url: string): string {
     const name = eq < 0 ? pair : pair.slice(0, eq);
     let decodedName = name;
     try { decodedName = decodeURIComponent(name); } catch { /* keep raw */ }
-    return eq >= 0 && SENSITIVE_PARAM.test(decodedName) ? `${name}=[REDACTED]` : pair;
+    return eq >= 0 && SENSITIVE_PARAMS.has(decodedName.toLowerCase()) ? `${name}=[REDACTED]` : pair;
   });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }

@@ -13,4 +13,6 @@ export interface Services {
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   readonly logger: Logger;
+  /** Seals data at rest that is not a key (idempotent replays). */
+  readonly masterKey: Buffer;
 }

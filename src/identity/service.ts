@@ -9,6 +9,8 @@ import { sha256Base64url } from '../crypto/hash.js';
 import { fail } from '../errors/errors.js';
 import * as store from './store.js';
 import { membershipRoles } from './roles.js';
+import { deny } from '../tokens/denylist.js';
+import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
 
 /** API tokens live a year unless the operator says otherwise. */
 export const DEFAULT_API_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
@@ -57,10 +59,21 @@ export async function createApiToken(db: Queryable, orgId: string, username: str
 }
 
 export async function revokeApiToken(db: Queryable, apiToken: string): Promise<boolean> {
-  const row = await store.findApiTokenByHash(db, sha256Base64url(apiToken));
+  const row = await findApiToken(db, apiToken);
   if (!row) return false;
-  await store.markApiTokenRevoked(db, row.id, nowSeconds());
+  await revokeApiTokenRow(db, row);
   return true;
+}
+
+export async function findApiToken(db: Queryable, apiToken: string): Promise<store.ApiTokenRow | undefined> {
+  return isOpaqueCredential(apiToken, 'oat') ? store.findApiTokenByHash(db, sha256Base64url(apiToken)) : undefined;
+}
+
+/** Revokes the API token and the access tokens already exchanged from it. */
+export async function revokeApiTokenRow(db: Queryable, row: store.ApiTokenRow): Promise<void> {
+  const now = nowSeconds();
+  await store.markApiTokenRevoked(db, row.id, now);
+  await deny(db, [{ kind: 'api_token', value: row.id }], now + USER_TOKEN_TTL_SECONDS);
 }
 
 export interface ApiTokenHolder {
@@ -72,8 +85,7 @@ export interface ApiTokenHolder {
 
 /** The user and org behind a live API token, or undefined when it is unknown, expired or revoked. */
 export async function resolveApiToken(db: Queryable, apiToken: string): Promise<ApiTokenHolder | undefined> {
-  if (!isOpaqueCredential(apiToken, 'oat')) return undefined;
-  const row = await store.findApiTokenByHash(db, sha256Base64url(apiToken));
+  const row = await findApiToken(db, apiToken);
   const now = nowSeconds();
   if (!row || row.revoked_at !== null || row.expires_at <= now) return undefined;
   const membership = await store.findMembership(db, row.org_id, row.username);

@@ -1,24 +1,27 @@
-// HTTP for an app's secret (SPEC §5.1 ops 6–8); op 6 is the seed.
+// HTTP for an app's secret (SPEC §5.1 ops 6–8, and the secrets listing of §6.4); op 6 is the seed.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { actorOf } from '../http/auth.js';
-import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
+import { errorResponses, MANAGEMENT_SECURITY, IDEMPOTENCY_HEADER } from '../http/schemas.js';
 import type { Services } from '../http/services.js';
 import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
-import { changeSecrets, newGeneratedSecret } from './service.js';
+import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
+import { changeSecrets, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
+// An empty 200 ("OK", no schema in CSP); the handler sends no body.
+const EmptyResponse = { description: 'OK, empty body' } as const;
 
 export async function secretRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.put('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { emptyObjectBody: true },
+    config: { emptyObjectBody: true, idempotent: true },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
-      description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.',
-      security: MANAGEMENT_SECURITY, params: AppPathParams, body: EmptyObject,
+      description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\n[ours] `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',
+      security: MANAGEMENT_SECURITY, params: AppPathParams, body: EmptyObject, headers: IDEMPOTENCY_HEADER,
       querystring: Type.Object({
         revokeTokens: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: '[ours] Also refuse access tokens minted with the killed secrets' })),
       }),
@@ -32,4 +35,43 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     }, services.verify);
     return { clientId: oauthAppId, clientSecret: newSecret.plaintext };
   });
+
+  app.post('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
+    config: { idempotent: true },
+    schema: {
+      tags: TAGS, operationId: 'rotateOrganizationOAuthApplicationSecret', summary: 'Set a new secret via owner rotation',
+      description: 'The new secret becomes current; the old one stays valid until `secretRotationExpirationInSeconds` from now, so clients can switch without downtime. 409 while a rotation is already in progress.',
+      security: MANAGEMENT_SECURITY, params: AppPathParams, body: ClientSecretOwnerRotationRequest, headers: IDEMPOTENCY_HEADER,
+      response: { 200: EmptyResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
+    },
+  }, async (request, reply) => {
+    const { orgId, oauthAppId } = request.params;
+    const newSecret = await newSuppliedSecret(request.body.newClientSecret);
+    const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
+    await changeSecrets(services.db, actorOf(request), {
+      orgId, appId: oauthAppId, change: 'rotate', newSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
+    }, services.verify);
+    return reply.code(200).send();
+  });
+
+  app.delete('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
+    schema: {
+      tags: TAGS, operationId: 'deleteOrganizationOAuthApplicationOldSecret', summary: 'Delete the old secret (end a rotation now)',
+      description: 'The current secret becomes the only valid one. Without a rotation in progress this changes nothing and still answers 200.',
+      security: MANAGEMENT_SECURITY, params: AppPathParams,
+      response: { 200: EmptyResponse, ...errorResponses(400, 401, 403, 404, 409, 429, 500) },
+    },
+  }, async (request, reply) => {
+    const { orgId, oauthAppId } = request.params;
+    await changeSecrets(services.db, actorOf(request), { orgId, appId: oauthAppId, change: 'deleteOld' }, services.verify);
+    return reply.code(200).send();
+  });
+
+  app.get('/orgs/:orgId/oauth-apps/:oauthAppId/secrets', {
+    schema: {
+      tags: TAGS, operationId: 'listOrganizationOAuthApplicationSecrets', summary: '[ours] The valid secrets of an app, without their values',
+      security: MANAGEMENT_SECURITY, params: AppPathParams,
+      response: { 200: SecretList, ...errorResponses(400, 401, 403, 404, 429, 500) },
+    },
+  }, async (request) => listValidSecrets(services.db, request.params.orgId, request.params.oauthAppId));
 }

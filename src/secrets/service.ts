@@ -6,7 +6,8 @@ import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
 import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
-import { lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
+import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
+import type { SecretMetadata } from './schemas.js';
 import { readSettings } from '../apps/settings.js';
 import { denyTokensOfSecrets } from '../tokens/denylist.js';
 import { generateClientSecret } from './generate.js';
@@ -135,6 +136,22 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     });
     return { app, newSecretId, killedSecretIds: killedIds };
   });
+}
+
+/** The valid secrets of an app, newest first, without verifiers (SPEC §6.4). */
+export async function listValidSecrets(db: Queryable, orgId: string, appId: string): Promise<SecretMetadata[]> {
+  const app = await findAppInOrg(db, orgId, appId);
+  if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  const now = nowSeconds();
+  return (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now)).map((s) => ({
+    secretId: s.id,
+    hint: s.hint,
+    status: s.status,
+    createdAt: s.created_at,
+    createdBy: s.created_by,
+    ...(s.status === 'previous' && s.expires_at !== null ? { expiresAt: s.expires_at } : {}),
+    ...(s.last_used_at !== null ? { lastUsedAt: s.last_used_at } : {}),
+  }));
 }
 
 /** The valid secret of the app that the presented value matches, if any. Constant time per secret. */

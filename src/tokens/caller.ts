@@ -8,7 +8,7 @@ import { readSettings } from '../apps/settings.js';
 import { appOrgRoles, appPerms } from '../apps/grants.js';
 import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
-import { verifyAccessToken } from './claims.js';
+import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { isDenied, type DenylistEntry } from './denylist.js';
 
 export interface Caller {
@@ -23,6 +23,11 @@ export interface Caller {
 }
 
 export async function resolveCaller(db: Db, keys: KeyRing, issuer: string, token: string): Promise<Caller> {
+  return (await inspectAccessToken(db, keys, issuer, token)).caller;
+}
+
+/** The verified claims and the live caller behind an access token; throws a 401 when it is not active. */
+export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, token: string): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
   const claims = await verifyAccessToken(keys, issuer, token);
   const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
   if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
@@ -33,12 +38,12 @@ export async function resolveCaller(db: Db, keys: KeyRing, issuer: string, token
     const membership = await findMembership(db, claims.context_name, claims.sub);
     if (!membership) throw fail('UNAUTHORIZED', 'The user of this token is no longer a member of the organization');
     const roles = membershipRoles(membership.org_role, membership.developer === 1);
-    return { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' };
+    return { claims, caller: { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' } };
   }
   const app = await findAppById(db, claims.cid);
   if (!app || app.org_id !== claims.context_name || app.state !== 'active') {
     throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
   }
   const settings = readSettings(app);
-  return { kind: 'service', subject: app.id, orgId: app.org_id, roles: appOrgRoles(settings), perms: appPerms(settings), tokenId: claims.jti ?? '' };
+  return { claims, caller: { kind: 'service', subject: app.id, orgId: app.org_id, roles: appOrgRoles(settings), perms: appPerms(settings), tokenId: claims.jti ?? '' } };
 }

@@ -8,6 +8,7 @@ import { CspError } from '../http/schemas.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenServiceDeps } from './service.js';
+import { introspect, revoke } from './introspection.js';
 
 const TAGS = ['Authentication'];
 
@@ -89,6 +90,68 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     }
     reply.headers(noStore);
     return apiTokenGrant(deps, params.api_token ?? params.refresh_token);
+  });
+
+  await introspectionRoutes(scope, deps);
+}
+
+const TokenParamsBody = Type.Object({
+  token: Param, token_type_hint: Param, client_id: Param, client_secret: Param,
+}, { additionalProperties: true });
+
+const Introspection = Type.Object({
+  active: Type.Boolean(),
+  scope: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Integer()),
+  iat: Type.Optional(Type.Integer()),
+  sub: Type.Optional(Type.String()),
+  iss: Type.Optional(Type.String()),
+  jti: Type.Optional(Type.String()),
+  orgId: Type.Optional(Type.String()),
+  context_name: Type.Optional(Type.String()),
+  perms: Type.Optional(Type.Array(Type.String())),
+}, { title: 'IntrospectionResponse' });
+
+export async function introspectionRoutes(scope: FastifyInstance, deps: TokenServiceDeps): Promise<void> {
+  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  const clientAuth = async (request: FastifyRequest) => {
+    const params = tokenParams(request);
+    const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+    if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
+    return { client, token: params.token };
+  };
+
+  scope.post('/auth/introspect', {
+    config: { oauthErrors: true },
+    schema: {
+      tags: TAGS, operationId: 'introspectToken', summary: 'Token introspection (RFC 7662)',
+      description: 'Client authentication as at the token endpoint. Access tokens and API tokens of the client\'s organization; `active:false` once expired, revoked, or minted by a secret killed with revokeTokens.',
+      consumes: ['application/x-www-form-urlencoded'], security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
+      body: TokenParamsBody,
+      response: { 200: Introspection, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
+    },
+  }, async (request, reply) => {
+    const { client, token } = await clientAuth(request);
+    reply.headers(noStore);
+    return introspect(deps, client, token);
+  });
+
+  scope.post('/auth/revoke', {
+    config: { oauthErrors: true },
+    schema: {
+      tags: TAGS, operationId: 'revokeToken', summary: 'Token revocation (RFC 7009)',
+      description: 'Revoked access tokens stop introspecting as active and stop working on the management API; a revoked API token can no longer be exchanged. Unknown tokens are a no-op (200).',
+      consumes: ['application/x-www-form-urlencoded'], security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
+      body: TokenParamsBody,
+      response: { 200: Type.Null({ description: 'OK, empty body' }), 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
+    },
+  }, async (request, reply) => {
+    const { client, token } = await clientAuth(request);
+    await revoke(deps, client, token);
+    return reply.code(200).headers(noStore).send();
   });
 }
 

@@ -1,0 +1,20 @@
+// TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing [ours].
+import Type from 'typebox';
+
+export const ClientSecretOwnerRotationRequest = Type.Object({
+  newClientSecret: Type.String({ maxLength: 1024, description: 'The new secret: 8–256 characters with a lower-case letter, an upper-case letter, a digit and a special character' }),
+  secretRotationExpirationInSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 31_536_000 }), Type.Null()], { description: 'How long the old secret stays valid; defaults to the app\'s secretRotationExpirationInSeconds (172800)' })),
+}, { additionalProperties: false, title: 'ClientSecretOwnerRotationRequest' });
+
+export const SecretMetadata = Type.Object({
+  secretId: Type.String(),
+  hint: Type.String({ description: 'The last 4 characters' }),
+  status: Type.Union([Type.Literal('current'), Type.Literal('previous')]),
+  createdAt: Type.Integer({ description: 'Epoch seconds' }),
+  createdBy: Type.String(),
+  expiresAt: Type.Optional(Type.Integer({ description: 'Epoch seconds; only for a previous secret in its grace period' })),
+  lastUsedAt: Type.Optional(Type.Integer({ description: 'Epoch seconds, recorded coarsely (at most once a minute)' })),
+}, { title: 'SecretMetadata' });
+
+export const SecretList = Type.Array(SecretMetadata);
+export type SecretMetadata = Type.Static<typeof SecretMetadata>;
