@@ -74,3 +74,7 @@ export async function allAppsInOrg(db: Queryable, orgId: string): Promise<AppRow
   return db.selectFrom('oauth_apps').selectAll().where('org_id', '=', orgId).where('state', '=', 'active')
     .orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
 }
+
+export async function recordAppUse(db: Queryable, id: string, at: number): Promise<void> {
+  await db.updateTable('oauth_apps').set({ last_used_at: at }).where('id', '=', id).execute();
+}

@@ -2,6 +2,8 @@
 // FLUSH_SECONDS per secret, never as a write per token request.
 import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
+import { recordAppUse } from '../apps/store.js';
+import { recordSecretUse } from './store.js';
 
 export const FLUSH_SECONDS = 60;
 
@@ -21,8 +23,8 @@ export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): Usage
     const batch = [...pending.entries()];
     pending.clear();
     for (const [secretId, { appId, at }] of batch) {
-      await db.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', secretId).execute();
-      await db.updateTable('oauth_apps').set({ last_used_at: at }).where('id', '=', appId).execute();
+      await recordSecretUse(db, secretId, at);
+      await recordAppUse(db, appId, at);
       written.set(secretId, at);
     }
     if (written.size > 200_000) written.clear();

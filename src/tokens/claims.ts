@@ -41,7 +41,7 @@ export async function signAccessToken(keys: KeyRing, issuer: string, claims: Acc
     .setIssuedAt(now)
     .setExpirationTime(expiresAt)
     .setJti(jti)
-    .sign(key.privateKey);
+    .sign(key.signingKey);
   return { token, jti, expiresAt };
 }
 
