@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
@@ -35,7 +35,28 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   // WAL + NORMAL survives a process crash (kill -9); FULL would also survive power loss at a
   // fsync per commit.
   file.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+}
+
+/**
+ * better-sqlite3 behind a bounded cache of prepared statements: Kysely's SQLite driver prepares
+ * every query afresh, which cost more than running it on the token hot path. Reuse is safe
+ * because Kysely runs one query at a time on the connection and never streams here.
+ */
+function withStatementCache(file: SQLite.Database, maxStatements = 1000): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = file.prepare(sql);
+        if (statements.size >= maxStatements) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 export function isPostgres(db: Queryable): boolean {

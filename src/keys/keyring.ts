@@ -16,6 +16,8 @@ export interface SigningKey {
   /** The private key imported once into WebCrypto, which jose signs with (saves a conversion per token). */
   readonly signingKey: CryptoKey;
   readonly publicKey: KeyObject;
+  /** The public key imported once into WebCrypto, which jose verifies with. */
+  readonly verifyKey: CryptoKey;
   readonly publicJwk: JsonWebKey & { kid: string };
 }
 
@@ -105,5 +107,6 @@ async function openSigningKey(masterKey: Buffer, row: KeyRow): Promise<SigningKe
   const publicKey = createPublicKey(privateKey);
   const publicJwk = JSON.parse(row.public_jwk ?? '{}') as JsonWebKey & { kid: string };
   const signingKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
-  return { kid: row.kid, privateKey, signingKey, publicKey, publicJwk };
+  const verifyKey = await webcrypto.subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+  return { kid: row.kid, privateKey, signingKey, publicKey, verifyKey, publicJwk };
 }

@@ -51,7 +51,7 @@ export async function verifyAccessToken(keys: KeyRing, issuer: string, token: st
     const { payload } = await jwtVerify(token, async (header) => {
       const key = header.kid ? await keys.findVerificationKey(header.kid) : undefined;
       if (!key) throw fail('INVALID_JWT_SIGNATURE', 'The access token was not signed by a key of this issuer');
-      return key.publicKey;
+      return key.verifyKey;
     }, { issuer, algorithms: [SIGNING_ALGORITHM], requiredClaims: ['exp', 'iat', 'jti', 'sub'] });
     if (typeof payload.context_name !== 'string' || typeof payload.cid !== 'string' || !Array.isArray(payload.perms)) {
       throw fail('UNAUTHORIZED', 'The access token lacks the claims of this issuer');
