@@ -15,6 +15,8 @@ export interface Config {
   /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite file under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several deployments (or test servers) can share one Redis. */
+  readonly redisPrefix: string;
   readonly issuer: string;
   /** 32-byte key from ORGAUTH_MASTER_KEY; undefined means "use or create the key file in dataDir". */
   readonly masterKey: Buffer | undefined;
@@ -46,6 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.ORGAUTH_DATA_DIR?.trim() || './data');
   const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
   const redisUrl = parseRedisUrl(env.REDIS_URL);
+  const redisPrefix = parseRedisPrefix(env.ORGAUTH_REDIS_PREFIX);
   const masterKey = parseMasterKey(env.ORGAUTH_MASTER_KEY);
   if (databaseUrl && !masterKey) {
     // Several nodes share one database; a key file generated on one node would lock out the others.
@@ -62,6 +65,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     redisUrl,
+    redisPrefix,
     issuer,
     masterKey,
     logLevel,
@@ -95,6 +99,14 @@ function parseRedisUrl(raw: string | undefined): string | undefined {
   const value = raw?.trim();
   if (!value) return undefined;
   if (!/^rediss?:\/\//.test(value)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return value;
+}
+
+function parseRedisPrefix(raw: string | undefined): string {
+  const value = raw?.trim() || 'orgauth:';
+  if (!/^[A-Za-z0-9_.:{}-]{1,64}$/.test(value)) {
+    throw new ConfigError(`ORGAUTH_REDIS_PREFIX must be 1-64 characters of letters, digits and _ . : { } -; got '${value.slice(0, 80)}'`);
+  }
   return value;
 }
 
