@@ -155,15 +155,3 @@ export async function queryDatabase<T extends pg.QueryResultRow>(databaseUrl: st
     await client.end().catch(() => {});
   }
 }
-
-/**
- * The suite-wide switch: with ORGAUTH_TEST_BACKEND=postgres every `startServer()` gets a fresh
- * PostgreSQL database and Redis prefix (the harness merges `env` and calls `dispose` on stop).
- * Returns undefined on the default (SQLite) run.
- */
-export async function backendForServer(tag: string): Promise<FreshBackend | undefined> {
-  if (process.env.ORGAUTH_TEST_BACKEND !== 'postgres') return undefined;
-  const available = await postgresAndRedis();
-  if (!available.backend) throw new Error(`ORGAUTH_TEST_BACKEND=postgres but ${available.skip}`);
-  return freshBackend(available.backend, tag);
-}
