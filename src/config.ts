@@ -21,6 +21,12 @@ export interface Config {
   /** 32-byte key from ORGAUTH_MASTER_KEY; undefined means "use or create the key file in dataDir". */
   readonly masterKey: Buffer | undefined;
   readonly logLevel: string;
+  /**
+   * Proxies whose X-Forwarded-For is believed (ORGAUTH_TRUST_PROXY): false, or their
+   * addresses/CIDRs. Behind a load balancer this makes per-address rate limits and the audit
+   * log's source address the client's, not the balancer's.
+   */
+  readonly trustProxy: false | string[];
   readonly rateLimits: {
     readonly management: RateBudget;
     readonly token: RateBudget;
@@ -69,6 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     masterKey,
     logLevel,
+    trustProxy: parseTrustProxy(env.ORGAUTH_TRUST_PROXY),
     rateLimits: {
       management: parseBudget('RATE_LIMIT_MANAGEMENT', env.RATE_LIMIT_MANAGEMENT, '600/60'),
       token: parseBudget('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, '1200/60'),
@@ -108,6 +115,17 @@ function parseRedisPrefix(raw: string | undefined): string {
     throw new ConfigError(`ORGAUTH_REDIS_PREFIX must be 1-64 characters of letters, digits and _ . : { } -; got '${value.slice(0, 80)}'`);
   }
   return value;
+}
+
+function parseTrustProxy(raw: string | undefined): false | string[] {
+  const value = raw?.trim();
+  if (!value || value === 'false') return false;
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  // Addresses or CIDRs only: trusting every sender ("true") would let any client pick its own address.
+  if (entries.length === 0 || !entries.every((entry) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(entry))) {
+    throw new ConfigError(`ORGAUTH_TRUST_PROXY must be comma-separated proxy addresses or CIDRs, e.g. 10.0.0.0/8; got '${value.slice(0, 80)}'`);
+  }
+  return entries;
 }
 
 function parseMasterKey(raw: string | undefined): Buffer | undefined {
