@@ -55,7 +55,8 @@ async function sharedCounter(scope: FastifyInstance, services: Services, name: B
     max: budget.max,
     timeWindow: budget.windowSeconds * 1000,
     keyGenerator,
-    ...(redis ? { redis: redis.client, nameSpace: `${redis.prefix}rl:${name}:` } : {}),
+    // In-process store: room for many callers, so cycling made-up ids cannot evict a real one's count.
+    ...(redis ? { redis: redis.client, nameSpace: `${redis.prefix}rl:${name}:` } : { cache: 50_000 }),
     skipOnError: false,
   });
   const limiter = scope.createRateLimit();
