@@ -30,8 +30,8 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
-    await check(request, reply);
-    const retryAfter = await failures.blockedFor(clientKey(request));
+    // Both counters at once: with Redis that is one round trip of latency, not two.
+    const [, retryAfter] = await Promise.all([check(request, reply), failures.blockedFor(clientKey(request))]);
     if (retryAfter > 0) {
       rateLimitRejections.inc({ budget: 'auth_failures' });
       throw tooManyRequests('auth_failures', failures.budget, retryAfter);
