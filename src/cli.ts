@@ -9,6 +9,7 @@ import { addMember, bootstrap, createApiToken, createOrganization, revokeApiToke
 import { isOrgRole, ORG_ROLES } from './identity/roles.js';
 import { isOrgAuthError } from './errors/errors.js';
 import { serve, reportStartFailure } from './main.js';
+import { publishKeyChange } from './redis/key-events.js';
 
 interface Output { json?: boolean }
 
@@ -88,6 +89,11 @@ export function buildCli(): Command {
   keys.command('rotate').description('add a signing key; JWKS keeps serving the old one').addOption(json())
     .action(async (options: Output) => {
       const kid = await withStorage((_db, ring) => ring.rotateSigningKey());
+      // Running nodes re-read their key rings at once; without Redis they converge within 30 s.
+      const config = loadConfig();
+      if (config.redisUrl && !(await publishKeyChange(config.redisUrl, config.redisPrefix))) {
+        process.stderr.write('orgauth: warning: could not announce the new key over Redis; nodes pick it up within 30 s\n');
+      }
       print(options, { kid }, `new signing key ${kid}`);
     });
 

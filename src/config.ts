@@ -15,10 +15,18 @@ export interface Config {
   /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite file under dataDir. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several deployments (or test servers) can share one Redis. */
+  readonly redisPrefix: string;
   readonly issuer: string;
   /** 32-byte key from ORGAUTH_MASTER_KEY; undefined means "use or create the key file in dataDir". */
   readonly masterKey: Buffer | undefined;
   readonly logLevel: string;
+  /**
+   * Proxies whose X-Forwarded-For is believed (ORGAUTH_TRUST_PROXY): false, or their
+   * addresses/CIDRs. Behind a load balancer this makes per-address rate limits and the audit
+   * log's source address the client's, not the balancer's.
+   */
+  readonly trustProxy: false | string[];
   readonly rateLimits: {
     readonly management: RateBudget;
     readonly token: RateBudget;
@@ -46,6 +54,7 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.ORGAUTH_DATA_DIR?.trim() || './data');
   const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
   const redisUrl = parseRedisUrl(env.REDIS_URL);
+  const redisPrefix = parseRedisPrefix(env.ORGAUTH_REDIS_PREFIX);
   const masterKey = parseMasterKey(env.ORGAUTH_MASTER_KEY);
   if (databaseUrl && !masterKey) {
     // Several nodes share one database; a key file generated on one node would lock out the others.
@@ -62,9 +71,11 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     databaseUrl,
     redisUrl,
+    redisPrefix,
     issuer,
     masterKey,
     logLevel,
+    trustProxy: parseTrustProxy(env.ORGAUTH_TRUST_PROXY),
     rateLimits: {
       management: parseBudget('RATE_LIMIT_MANAGEMENT', env.RATE_LIMIT_MANAGEMENT, '600/60'),
       token: parseBudget('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, '1200/60'),
@@ -96,6 +107,25 @@ function parseRedisUrl(raw: string | undefined): string | undefined {
   if (!value) return undefined;
   if (!/^rediss?:\/\//.test(value)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   return value;
+}
+
+function parseRedisPrefix(raw: string | undefined): string {
+  const value = raw?.trim() || 'orgauth:';
+  if (!/^[A-Za-z0-9_.:{}-]{1,64}$/.test(value)) {
+    throw new ConfigError(`ORGAUTH_REDIS_PREFIX must be 1-64 characters of letters, digits and _ . : { } -; got '${value.slice(0, 80)}'`);
+  }
+  return value;
+}
+
+function parseTrustProxy(raw: string | undefined): false | string[] {
+  const value = raw?.trim();
+  if (!value || value === 'false') return false;
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  // Addresses or CIDRs only: trusting every sender ("true") would let any client pick its own address.
+  if (entries.length === 0 || !entries.every((entry) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(entry))) {
+    throw new ConfigError(`ORGAUTH_TRUST_PROXY must be comma-separated proxy addresses or CIDRs, e.g. 10.0.0.0/8; got '${value.slice(0, 80)}'`);
+  }
+  return entries;
 }
 
 function parseMasterKey(raw: string | undefined): Buffer | undefined {

@@ -14,6 +14,9 @@ import { createUsageRecorder, type UsageRecorder } from './secrets/usage.js';
 import type { VerifyContext } from './secrets/verifier.js';
 import { createLogger } from './http/logging.js';
 import type { Services } from './http/services.js';
+import { countingCache } from './http/metrics.js';
+import { openRedis } from './redis/connection.js';
+import { subscribeToKeyChanges } from './redis/key-events.js';
 
 export interface Runtime extends Services {
   close(): Promise<void>;
@@ -35,7 +38,7 @@ export async function openStorage(config: Config): Promise<{ db: Db; keys: KeyRi
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const { db, keys, masterKey } = await openStorage(config);
-  const cache = createVerifiedSecretCache();
+  const cache = countingCache(createVerifiedSecretCache());
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
   const finished = await finishPendingDeletions(db);
@@ -45,10 +48,15 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     Promise.all([purgeDenylist(db, now), purgeIdempotency(db, now)]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
   }, HOUSEKEEPING_SECONDS * 1000);
   housekeeping.unref();
+  // Redis is optional and never fatal: without it one node works alone; while it is down, limits fail open.
+  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
   return {
-    config, db, keys, verify, usage, logger, masterKey,
+    config, db, keys, verify, usage, logger, masterKey, ...(redis ? { redis } : {}),
     async close() {
       clearInterval(housekeeping);
+      await keyEvents?.close();
+      await redis?.close();
       await usage.stop();
       await db.destroy();
     },

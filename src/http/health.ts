@@ -10,12 +10,13 @@ const Status = Type.Object({ status: Type.String() });
 
 export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   app.get('/healthz', { schema: { tags: ['Operations'], summary: 'The process is up', response: { 200: Status } } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'The database is reachable', response: { 200: Status, ...errorResponses(503) } } }, async () => {
+  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'The database (and Redis, when configured) is reachable', response: { 200: Status, ...errorResponses(503) } } }, async () => {
     try {
       await sql`select 1`.execute(services.db);
     } catch {
       throw fail('SERVICE_UNAVAILABLE', 'The database is not reachable');
     }
+    if (services.redis && !(await services.redis.ping())) throw fail('SERVICE_UNAVAILABLE', 'Redis is not reachable');
     return { status: 'ready' };
   });
 }

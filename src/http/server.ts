@@ -11,6 +11,8 @@ import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
 import { maskedUrl } from './logging.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
@@ -37,7 +39,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    trustProxy: services.config.trustProxy,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: false },
     ajv: {
@@ -63,17 +65,23 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     }, 'request');
   });
   registerErrorHandling(app);
+  registerMetrics(app);
   await registerOpenApi(app);
 
   await app.register(async (management) => {
     useLenientJsonParser(management);
     management.addHook('onRequest', requireOrgCaller(services));
+    // Rate limit first: a refused request claims no Idempotency-Key and costs no replay.
+    await limitManagementApi(management, services);
     registerIdempotency(management, services);
     await appRoutes(management, services);
     await secretRoutes(management, services);
     await auditRoutes(management, services);
   }, { prefix: BASE_PATH });
-  await app.register(async (tokens) => tokenRoutes(tokens, services), { prefix: BASE_PATH });
+  await app.register(async (tokens) => {
+    await limitTokenEndpoints(tokens, services);
+    await tokenRoutes(tokens, services);
+  }, { prefix: BASE_PATH });
   await app.register(async (keys) => keyRoutes(keys, services));
   await app.register(async (health) => healthRoutes(health, services));
   await app.register(openApiRoute);

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import type { KeyRing } from '../keys/keyring.js';
 import type { VerifyContext } from '../secrets/verifier.js';
 import type { UsageRecorder } from '../secrets/usage.js';
+import type { RedisLink } from '../redis/connection.js';
 
 export interface Services {
   readonly config: Config;
@@ -15,4 +16,6 @@ export interface Services {
   readonly logger: Logger;
   /** Seals data at rest that is not a key (idempotent replays). */
   readonly masterKey: Buffer;
+  /** Present when REDIS_URL is set: shared rate limits and key-change events. */
+  readonly redis?: RedisLink;
 }

@@ -5,7 +5,8 @@ import { createPrivateKey, createPublicKey, webcrypto, type KeyObject, type Json
 import { unseal } from '../crypto/seal.js';
 import type { Db } from '../db/database.js';
 import { FIRST_PEPPER_ID, newPepper, newSigningKey } from './generate.js';
-import { insertKey, listActiveKeys, type KeyRow } from './store.js';
+import { insertKey, listActiveKeys, listActiveKids, type KeyRow } from './store.js';
+import { withStartupLock } from '../db/startup-lock.js';
 
 const REFRESH_SECONDS = 30;
 const MIN_SECONDS_BETWEEN_UNKNOWN_KID_REFRESHES = 1;
@@ -34,15 +35,20 @@ export interface KeyRing {
   currentPepper(): Pepper;
   pepper(kid: string): Pepper | undefined;
   refresh(): Promise<void>;
+  /** Re-reads the keys only if the set of active kids in the database differs from this node's. */
+  syncWithDatabase(): Promise<void>;
   /** Adds a signing key; it becomes the current one. */
   rotateSigningKey(): Promise<string>;
 }
 
 export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
-  // First start: create what is missing. Concurrent first starts are harmless: two signing keys
-  // are both valid, and the pepper's fixed id lets only one insert win.
-  if ((await listActiveKeys(db, 'signing')).length === 0) await insertKey(db, newSigningKey(masterKey));
-  if ((await listActiveKeys(db, 'pepper')).length === 0) await insertKey(db, newPepper(masterKey, FIRST_PEPPER_ID));
+  // First start: create what is missing. On PostgreSQL nodes starting together queue on a lock and
+  // create one signing key; elsewhere a second key would be harmless (both valid), and the pepper's
+  // fixed id lets only one insert win.
+  await withStartupLock(db, async (q) => {
+    if ((await listActiveKeys(q, 'signing')).length === 0) await insertKey(q, newSigningKey(masterKey));
+    if ((await listActiveKeys(q, 'pepper')).length === 0) await insertKey(q, newPepper(masterKey, FIRST_PEPPER_ID));
+  });
 
   let signing: SigningKey[] = [];
   let peppers: Pepper[] = [];
@@ -93,6 +99,11 @@ export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
       return peppers.find((p) => p.kid === kid);
     },
     refresh,
+    async syncWithDatabase() {
+      const kids = await listActiveKids(db);
+      const known = new Set([...signing.map((k) => k.kid), ...peppers.map((p) => p.kid)]);
+      if (kids.length !== known.size || kids.some((kid) => !known.has(kid))) await refresh();
+    },
     async rotateSigningKey() {
       const row = newSigningKey(masterKey);
       await insertKey(db, row);

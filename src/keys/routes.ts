@@ -42,6 +42,11 @@ export const DISCOVERY_PATHS = [
 export async function keyRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const { issuer } = services.config;
+  // Serve keys as the database has them now, so a key rotated through any node or the CLI is
+  // published at once even without Redis; a database hiccup keeps serving the keys this node has.
+  scope.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url?.includes('/auth/')) await services.keys.syncWithDatabase().catch(() => {});
+  });
 
   app.get(`${BASE_PATH}/auth/keys`, {
     schema: { tags: TAGS, operationId: 'getKeys', summary: 'The JSON Web Key Set of the token signing keys', response: { 200: Jwks } },

@@ -17,6 +17,7 @@ import { meetsComplexityRule } from './rules.js';
 import * as store from './store.js';
 import type { SecretRow } from './store.js';
 import type { Pepper } from '../keys/keyring.js';
+import { secretChanges } from '../http/metrics.js';
 
 export interface NewSecret {
   readonly plaintext: string;
@@ -78,7 +79,7 @@ const AUDIT_ACTION: Readonly<Record<SecretChange, AuditAction>> = {
 
 /** Applies one lifecycle change in one transaction; concurrent changes to one app queue on its lock. */
 export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const app = await lockAppInOrg(trx, request.orgId, request.appId);
     if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${request.appId}' not found in organization ${request.orgId}`);
     if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
@@ -136,6 +137,8 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     });
     return { app, newSecretId, killedSecretIds: killedIds };
   });
+  secretChanges.inc({ kind: request.change });
+  return result;
 }
 
 /** The valid secrets of an app, newest first, without verifiers (SPEC §6.4). */

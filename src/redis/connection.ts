@@ -1,0 +1,88 @@
+// The node's Redis connection (REDIS_URL): shared rate-limit counters and "keys changed" events.
+// Redis is an accelerator, never a dependency for correctness: commands fail fast instead of
+// queueing while it is down, callers fail open, and the connection keeps retrying in the background.
+import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+export interface RedisLink {
+  /** Commands (rate limits, publish). Not in subscriber mode. */
+  readonly client: Redis;
+  /** Prefix of every key and channel (ORGAUTH_REDIS_PREFIX). */
+  readonly prefix: string;
+  /** True while the connection is up and ready for commands. */
+  isReady(): boolean;
+  /** Round trip to Redis within `timeoutMs`; false when it is unreachable. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** A warning, at most once per WARN_EVERY_MS per topic, so an outage does not flood the log. */
+  warn(topic: string, message: string, error?: unknown): void;
+  close(): Promise<void>;
+}
+
+const WARN_EVERY_MS = 30_000;
+/** A rate-limit check must not hold a request longer than this when Redis hangs. */
+const COMMAND_TIMEOUT_MS = 500;
+const CONNECT_TIMEOUT_MS = 2_000;
+
+export interface RedisOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly logger: Logger;
+}
+
+/** ioredis options for every connection of a node: fail fast, reconnect forever with backoff. */
+export function connectionOptions(): IORedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  };
+}
+
+/**
+ * Connects, waiting at most `waitMs` for the first connection so the first requests after a start
+ * already share counters; when Redis is not there yet the node starts anyway (fail open) and logs it.
+ */
+export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<RedisLink> {
+  const { logger, prefix } = options;
+  const client = new Redis(options.url, connectionOptions());
+  const lastWarned = new Map<string, number>();
+  const warn = (topic: string, message: string, error?: unknown): void => {
+    const now = Date.now();
+    if (now - (lastWarned.get(topic) ?? 0) < WARN_EVERY_MS) return;
+    lastWarned.set(topic, now);
+    // Only the error's message: an ioredis error can carry the command's arguments.
+    logger.warn({ redis: topic, reason: error instanceof Error ? error.message : undefined }, message);
+  };
+  let wasReady = false;
+  client.on('ready', () => {
+    if (wasReady) logger.info('Redis connection restored: rate limits are shared again');
+    wasReady = true;
+    lastWarned.clear();
+  });
+  // Without an 'error' listener ioredis would print every reconnect failure; with it, we decide.
+  client.on('error', (error: unknown) => warn('connection', 'Redis is unreachable: rate limits fail open on this node until it is back', error));
+
+  const connected = client.connect().then(() => true, () => false);
+  const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref());
+  if (!(await Promise.race([connected, timedOut]))) {
+    warn('connection', 'Redis is not reachable at start: starting anyway; rate limits fail open until it is');
+  }
+
+  return {
+    client,
+    prefix,
+    isReady: () => client.status === 'ready',
+    async ping(timeoutMs = 1_000) {
+      if (client.status !== 'ready') return false;
+      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+      return Promise.race([client.ping().then((reply) => reply === 'PONG', () => false), timeout]);
+    },
+    warn,
+    async close() {
+      client.disconnect();
+    },
+  };
+}

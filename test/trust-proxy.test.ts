@@ -1,0 +1,44 @@
+// ORGAUTH_TRUST_PROXY: behind a load balancer every request comes from the balancer's address, so
+// per-address budgets (the API-token exchange, token requests without a client id) must key on the
+// client address the trusted proxy reports in X-Forwarded-For — and only a trusted proxy's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertCspError, bootstrapAdmin, startServer, type Admin, type TestServer } from './helpers/index.js';
+
+const BUDGET = 2;
+
+let trusting: TestServer;
+let plain: TestServer;
+let admin: Admin;
+
+const exchange = (server: TestServer, apiToken: string, forwardedFor: string) =>
+  server.req('POST', '/auth/api-tokens/authorize', { form: { api_token: apiToken }, headers: { 'x-forwarded-for': forwardedFor } });
+
+before(async () => {
+  [trusting, plain] = await Promise.all([
+    startServer({ env: { RATE_LIMIT_TOKEN: `${BUDGET}/60`, ORGAUTH_TRUST_PROXY: '127.0.0.1,::1' } }),
+    startServer({ env: { RATE_LIMIT_TOKEN: `${BUDGET}/60` } }),
+  ]);
+  admin = await bootstrapAdmin(trusting);
+});
+
+after(async () => {
+  await Promise.all([trusting?.stop(), plain?.stop()]);
+});
+
+describe('ORGAUTH_TRUST_PROXY and per-address budgets', () => {
+  it('behind a trusted proxy each client address has its own budget', async () => {
+    // bootstrapAdmin's exchange came from 127.0.0.1 itself; these come "through" the proxy.
+    for (const client of ['198.51.100.7', '203.0.113.9']) {
+      for (let i = 0; i < BUDGET; i++) assert.equal((await exchange(trusting, admin.apiToken, client)).status, 200);
+      assertCspError(await exchange(trusting, admin.apiToken, client), 429);
+    }
+  });
+
+  it('without it, X-Forwarded-For is ignored: a client cannot pick a fresh address per request', async () => {
+    const ignored = await plain.cli(['bootstrap']);
+    const statuses: number[] = [];
+    for (let i = 0; i <= BUDGET; i++) statuses.push((await exchange(plain, ignored.apiToken, `192.0.2.${i + 1}`)).status);
+    assert.deepEqual(statuses, [...Array(BUDGET).fill(200), 429]);
+  });
+});
