@@ -3,6 +3,7 @@
 import { fail } from '../errors/errors.js';
 import { highestRank, ROLE_RANK } from '../identity/roles.js';
 import type { OrgOAuthAppRequest, OrgOAuthAppUpdateRequest } from './schemas.js';
+import { appOrgRoles } from './grants.js';
 import { DEFAULT_SETTINGS, type AllowedScopes, type AppSettings, type RoleBinding } from './settings.js';
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -105,12 +106,15 @@ export function checkAppRules({ publicClient, settings }: AppDraft): void {
   }
 }
 
-/** A caller cannot create or update an app whose org roles rank above the caller's own. */
+/**
+ * A caller cannot create or update an app whose org roles rank above the caller's own. The roles
+ * judged are those the app would really hold: with allRoles, every role its creator held.
+ */
 export function checkNoEscalation(callerRoles: readonly string[], settings: AppSettings): void {
   const callerRank = highestRank(callerRoles);
-  for (const role of settings.allowedScopes.organizationScopes.roles) {
-    if ((ROLE_RANK[role.name] ?? 0) > callerRank) {
-      throw fail('ESCALATION_ORG_ROLE', `The caller cannot grant the role '${role.name}', which is above its own`);
+  for (const role of appOrgRoles(settings)) {
+    if ((ROLE_RANK[role] ?? 0) > callerRank) {
+      throw fail('ESCALATION_ORG_ROLE', `The caller cannot manage an app holding the role '${role}', which is above its own`);
     }
   }
 }

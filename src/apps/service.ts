@@ -1,5 +1,5 @@
 // Decisions about OAuth apps: create, read, update, delete (SPEC §5).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
@@ -39,6 +39,7 @@ export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, org
     await store.insertApp(trx, {
       id,
       org_id: orgId,
+      instance_id: randomUUID(),
       display_name: draft.displayName,
       public_client: draft.publicClient ? 1 : 0,
       state: 'active',
@@ -136,8 +137,9 @@ export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids
 
 async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await store.deleteApp(trx, id); // secrets go with it (ON DELETE CASCADE)
-    await recordAudit(trx, actor, 'app.delete', id, null);
+    // Secrets go with the app (ON DELETE CASCADE). Another node finishing the same deletion
+    // finds nothing to delete and writes no second audit record.
+    if (await store.deleteApp(trx, id)) await recordAudit(trx, actor, 'app.delete', id, null);
   });
 }
 

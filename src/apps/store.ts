@@ -31,8 +31,10 @@ export async function updateApp(db: Queryable, id: string, changes: Partial<AppR
   await db.updateTable('oauth_apps').set(changes).where('id', '=', id).execute();
 }
 
-export async function deleteApp(db: Queryable, id: string): Promise<void> {
-  await db.deleteFrom('oauth_apps').where('id', '=', id).execute();
+/** Deletes the app; false when it was already gone. */
+export async function deleteApp(db: Queryable, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('oauth_apps').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 export interface AppPageQuery {

@@ -43,6 +43,8 @@ export interface ApiTokensTable {
 export interface OAuthAppsTable {
   id: string;
   org_id: string;
+  /** Random per creation: an id reused after a delete is another app, and the old app's tokens stay dead. */
+  instance_id: string;
   display_name: string;
   public_client: number;
   state: AppState;

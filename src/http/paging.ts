@@ -9,17 +9,22 @@ export interface Page {
   readonly limit: number;
 }
 
+// Strings checked by parsePaging, not by a schema pattern, so a bad page is CSP's paging error.
 export const PagingQuery = {
-  pageStart: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: '1-based index of the first item (default 1)' })),
-  pageLimit: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'Page size (default and maximum 200)' })),
+  pageStart: Type.Optional(Type.String({ maxLength: 20, description: '1-based index of the first item (default 1)' })),
+  pageLimit: Type.Optional(Type.String({ maxLength: 20, description: 'Page size (default and maximum 200)' })),
 };
 
 export function parsePaging(query: { pageStart?: string | undefined; pageLimit?: string | undefined }, defaultLimit: number, maxLimit: number): Page {
-  const start = query.pageStart === undefined ? 1 : Number(query.pageStart);
-  const limit = query.pageLimit === undefined ? defaultLimit : Number(query.pageLimit);
+  const start = query.pageStart === undefined ? 1 : wholeNumber(query.pageStart);
+  const limit = query.pageLimit === undefined ? defaultLimit : wholeNumber(query.pageLimit);
   if (!Number.isInteger(start) || start < 1) throw fail('PAGING_INVALID', 'pageStart must be a whole number of at least 1');
   if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw fail('PAGING_INVALID', `pageLimit must be a whole number from 1 to ${maxLimit}`);
   return { start, limit };
+}
+
+function wholeNumber(text: string): number {
+  return /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN;
 }
 
 export function pageLinks(path: string, page: Page, total: number, extra: Record<string, string | undefined> = {}): { nextLink?: string; prevLink?: string } {

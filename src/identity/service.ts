@@ -10,6 +10,7 @@ import { fail } from '../errors/errors.js';
 import * as store from './store.js';
 import { membershipRoles } from './roles.js';
 import { deny } from '../tokens/denylist.js';
+import { takeStartupLock } from '../db/startup-lock.js';
 import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
 
 /** API tokens live a year unless the operator says otherwise. */
@@ -96,6 +97,8 @@ export async function resolveApiToken(db: Queryable, apiToken: string): Promise<
 /** On an empty database: one org, one owner, one API token. */
 export async function bootstrap(db: Db, username: string, orgName: string): Promise<{ orgId: string; username: string; apiToken: string }> {
   return db.transaction().execute(async (trx) => {
+    // Two bootstraps at once on PostgreSQL would both see an empty database without the lock.
+    await takeStartupLock(trx);
     if ((await store.countOrganizations(trx)) > 0) throw new BootstrapRefusedError('the database is not empty; bootstrap runs only once');
     const org = await createOrganization(trx, orgName);
     await addMember(trx, org.id, username, 'org_owner', true);

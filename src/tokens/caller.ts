@@ -41,7 +41,7 @@ export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, 
     return { claims, caller: { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' } };
   }
   const app = await findAppById(db, claims.cid);
-  if (!app || app.org_id !== claims.context_name || app.state !== 'active') {
+  if (!app || app.org_id !== claims.context_name || app.state !== 'active' || app.instance_id !== claims.app_instance) {
     throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
   }
   const settings = readSettings(app);

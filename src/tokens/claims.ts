@@ -21,6 +21,8 @@ export interface AccessTokenClaims extends JWTPayload {
   acct?: string;
   /** Service-account tokens: the secret that minted the token [ours]. */
   sid?: string;
+  /** Service-account tokens: which creation of the app minted the token, should its id be reused [ours]. */
+  app_instance?: string;
   /** User tokens: the API token the access token was exchanged from [ours]. */
   ati?: string;
 }

@@ -74,6 +74,7 @@ export async function clientCredentialsGrant(deps: TokenServiceDeps, client: Aut
     username: app.id,
     domain: 'orgauth',
     sid: secret.id,
+    app_instance: app.instance_id,
   }, settings.accessTokenTTL, now);
   return {
     access_token: signed.token,

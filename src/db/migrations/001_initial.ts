@@ -42,6 +42,7 @@ export const initial: Migration = {
     await db.schema.createTable('oauth_apps')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+      .addColumn('instance_id', 'text', (c) => c.notNull())
       .addColumn('display_name', 'text', (c) => c.notNull())
       .addColumn('public_client', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('state', 'text', (c) => c.notNull().defaultTo('active'))
