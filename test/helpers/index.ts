@@ -1,0 +1,3 @@
+// One import for test files.
+export * from './server.js';
+export * from './api.js';

@@ -1,0 +1,311 @@
+// The secret lifecycle (SPEC §6.1, §6.3): owner rotation (op 7) with a grace period, delete-old
+// (op 8), regenerate (op 6) during a rotation, public clients, the secrets listing of §6.4, and the
+// verified-secret cache of caller-supplied (Argon2id) secrets.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  assertCspError, bootstrapAdmin, createApp, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
+} from './helpers/index.js';
+import {
+  assertEmpty200, assertErrorCode, assertSecretRefused, assertSecretWorks, deleteOldSecret, listSecrets,
+  regenerateSecret, rotateSecret, startRoomyServer, suppliedSecret,
+} from './helpers/lifecycle.js';
+
+let server: TestServer;
+let admin: Admin;
+
+before(async () => {
+  server = await startRoomyServer();
+  admin = await bootstrapAdmin(server);
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+const rotate = (appId: string, secret: string, grace?: number): Promise<HttpResult> =>
+  rotateSecret(server, admin.accessToken, admin.orgId, appId, secret, grace);
+const deleteOld = (appId: string): Promise<HttpResult> => deleteOldSecret(server, admin.accessToken, admin.orgId, appId);
+const regenerate = (appId: string): Promise<HttpResult> => regenerateSecret(server, admin.accessToken, admin.orgId, appId);
+const secrets = (appId: string): Promise<Json[]> => listSecrets(server, admin.accessToken, admin.orgId, appId);
+const newApp = (overrides: Record<string, unknown> = {}): Promise<CreatedApp> => createApp(server, admin.accessToken, admin.orgId, overrides);
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+describe('op 7 — POST …/secret (owner rotation)', () => {
+  it('with a 2 s grace: both secrets work during the grace, the old one is refused after it', async () => {
+    const app = await newApp();
+    const next = suppliedSecret('grace');
+    const started = nowSeconds();
+    assertEmpty200(await rotate(app.clientId, next, 2), 'rotation');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'old secret during the grace');
+    await assertSecretWorks(server, app.clientId, next, 'new secret during the grace');
+    const during = await secrets(app.clientId);
+    assert.equal(during.length, 2, `two valid secrets during the grace: ${JSON.stringify(during)}`);
+    const previous = during.find((s) => s.status === 'previous');
+    assert.ok(previous, 'a previous secret is listed');
+    assert.ok(previous.expiresAt >= started + 2 && previous.expiresAt <= nowSeconds() + 2, `expiresAt ≈ now + 2: ${previous.expiresAt}`);
+
+    await sleep(2500);
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'old secret after the grace');
+    await assertSecretWorks(server, app.clientId, next, 'new secret after the grace');
+    const later = await secrets(app.clientId);
+    assert.deepEqual(later.map((s) => s.status), ['current'], 'only the current secret is listed after the grace');
+    assert.equal(later[0].hint, next.slice(-4));
+  });
+
+  it('after the grace has ended, a new rotation is allowed again', async () => {
+    const app = await newApp();
+    const first = suppliedSecret('r1');
+    assertEmpty200(await rotate(app.clientId, first, 1), 'first rotation');
+    await sleep(2100);
+    const second = suppliedSecret('r2');
+    assertEmpty200(await rotate(app.clientId, second, 3600), 'second rotation after the grace');
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'the original secret');
+    await assertSecretWorks(server, app.clientId, first, 'the first rotated secret (now previous)');
+    await assertSecretWorks(server, app.clientId, second, 'the second rotated secret (now current)');
+  });
+
+  it('without secretRotationExpirationInSeconds the app\'s own setting is the grace', async () => {
+    const app = await newApp({ secretRotationExpirationInSeconds: 600 });
+    const started = nowSeconds();
+    assertEmpty200(await rotate(app.clientId, suppliedSecret('dflt')), 'rotation');
+    const previous = (await secrets(app.clientId)).find((s) => s.status === 'previous');
+    assert.ok(previous, 'a previous secret is listed');
+    assert.ok(previous.expiresAt >= started + 600 && previous.expiresAt <= nowSeconds() + 600, `expiresAt ≈ now + 600: ${previous.expiresAt}`);
+  });
+
+  it('a second rotation during the grace → 409 OAUTH_ORG_CLIENT_SECRET_ROTATION_IN_PROGRESS_ERROR; nothing changes', async () => {
+    const app = await newApp();
+    const next = suppliedSecret('first');
+    assertEmpty200(await rotate(app.clientId, next, 3600), 'first rotation');
+    const before = await secrets(app.clientId);
+    const third = suppliedSecret('third');
+    const res = await rotate(app.clientId, third, 3600);
+    assertErrorCode(server, res, 409, 'OAUTH_ORG_CLIENT_SECRET_ROTATION_IN_PROGRESS_ERROR');
+    assert.deepEqual(await secrets(app.clientId), before, 'the refused rotation left the secrets alone');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'old secret');
+    await assertSecretWorks(server, app.clientId, next, 'current secret');
+    await assertSecretRefused(server, app.clientId, third, 'the refused rotation\'s secret');
+  });
+
+  for (const [why, weak] of [
+    ['shorter than 8', 'Ab1!xyz'],
+    ['no upper-case letter', 'abcdef12!!'],
+    ['no lower-case letter', 'ABCDEF12!!'],
+    ['no digit', 'Abcdefgh!!'],
+    ['no special character', 'Abcdefgh12'],
+    ['longer than 256', `Aa1!${'x'.repeat(253)}`],
+  ] as const) {
+    it(`a weak newClientSecret (${why}) → 400 and no rotation starts`, async () => {
+      const app = await newApp();
+      const res = await rotate(app.clientId, weak, 3600);
+      assertErrorCode(server, res, 400, 'OAUTH_ORG_CLIENT_SECRET_COMPLEXITY_ERROR');
+      assert.equal((await secrets(app.clientId)).length, 1, 'still one secret');
+      await assertSecretWorks(server, app.clientId, app.clientSecret, 'the secret after a refused rotation');
+      // A strong secret may still start the rotation: the refused one left no state behind.
+      assertEmpty200(await rotate(app.clientId, suppliedSecret('ok'), 3600), 'rotation after the refused one');
+    });
+  }
+
+  it('newClientSecret equal to the current (caller-supplied) secret → 400 330.222', async () => {
+    const mine = suppliedSecret('mine');
+    const app = await newApp({ secret: mine });
+    const res = await rotate(app.clientId, mine, 3600);
+    assertErrorCode(server, res, 400, 'NEW_CLIENT_SECRET_AND_CURRENT_SECRET_NOT_DIFFERENT', '330.222');
+    assert.equal((await secrets(app.clientId)).length, 1, 'no rotation started');
+    await assertSecretWorks(server, app.clientId, mine, 'the unchanged secret');
+  });
+
+  it('newClientSecret equal to the current (generated) secret → 400 330.222', async () => {
+    const app = await newApp();
+    // A generated secret meets the complexity rule unless it happens to lack a digit or a letter case.
+    let current = app.clientSecret;
+    while (!(/[a-z]/.test(current) && /[A-Z]/.test(current) && /[0-9]/.test(current))) {
+      current = (await regenerate(app.clientId)).body.clientSecret as string;
+    }
+    const res = await rotate(app.clientId, current, 3600);
+    assertErrorCode(server, res, 400, 'NEW_CLIENT_SECRET_AND_CURRENT_SECRET_NOT_DIFFERENT', '330.222');
+    await assertSecretWorks(server, app.clientId, current, 'the unchanged secret');
+  });
+
+  it('an unknown app → 404; a body with an unknown member → 400', async () => {
+    assertErrorCode(server, await rotate('no-such-app-99', suppliedSecret()), 404, 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR');
+    const app = await newApp();
+    const res = await server.req('POST', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}/secret`, {
+      token: admin.accessToken, json: { newClientSecret: suppliedSecret(), extra: true },
+    });
+    assertCspError(res, 400, {}, server);
+  });
+});
+
+describe('op 8 — DELETE …/secret (delete the old secret)', () => {
+  it('ends the grace at once: the old secret is refused on the very next request', async () => {
+    const app = await newApp();
+    const next = suppliedSecret('next');
+    assertEmpty200(await rotate(app.clientId, next, 3600), 'rotation');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'old secret during the grace');
+    assertEmpty200(await deleteOld(app.clientId), 'delete old');
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'old secret right after delete-old');
+    await assertSecretWorks(server, app.clientId, next, 'current secret after delete-old');
+    const after = await secrets(app.clientId);
+    assert.deepEqual(after.map((s) => s.status), ['current']);
+    assert.equal(after[0].hint, next.slice(-4));
+    // With the rotation over, a new one may start.
+    assertEmpty200(await rotate(app.clientId, suppliedSecret('again'), 3600), 'rotation after delete-old');
+  });
+
+  it('without a rotation it is a 200 no-op: same secret, same secret id', async () => {
+    const app = await newApp();
+    const before = await secrets(app.clientId);
+    assertEmpty200(await deleteOld(app.clientId), 'delete old without rotation');
+    assertEmpty200(await deleteOld(app.clientId), 'delete old twice');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'the only secret');
+    const after = await secrets(app.clientId);
+    assert.deepEqual(after.map((s) => s.secretId), before.map((s) => s.secretId));
+  });
+
+  it('an unknown app → 404', async () => {
+    assertErrorCode(server, await deleteOld('no-such-app-98'), 404, 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR');
+  });
+});
+
+describe('op 6 — PUT …/secret during a rotation', () => {
+  it('kills both secrets of the rotation; only the regenerated one works', async () => {
+    const app = await newApp();
+    const next = suppliedSecret('rot');
+    assertEmpty200(await rotate(app.clientId, next, 3600), 'rotation');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'previous secret');
+    await assertSecretWorks(server, app.clientId, next, 'current secret');
+    const res = await regenerate(app.clientId);
+    assert.equal(res.status, 200, res.text);
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'previous secret after regenerate');
+    await assertSecretRefused(server, app.clientId, next, 'current secret after regenerate');
+    await assertSecretWorks(server, app.clientId, res.body.clientSecret, 'regenerated secret');
+    const after = await secrets(app.clientId);
+    assert.deepEqual(after.map((s) => s.status), ['current']);
+    assert.equal(after[0].hint, (res.body.clientSecret as string).slice(-4));
+    // The rotation is over: a new one may start.
+    assertEmpty200(await rotate(app.clientId, suppliedSecret('after'), 3600), 'rotation after regenerate');
+  });
+});
+
+describe('public clients have no secret (ops 6, 7, 8 → 409)', () => {
+  let pub: CreatedApp;
+  before(async () => {
+    pub = await newApp({ publicClient: true, grantTypes: ['authorization_code'], redirectUris: ['https://spa.example.com/cb'] });
+    assert.equal(pub.clientSecret, undefined, 'a public client gets no secret');
+  });
+
+  it('PUT, POST and DELETE …/secret → 409 OAUTH_ORG_PUBLIC_CLIENT_HAS_NO_SECRET_ERROR, distinct from the rotation conflict', async () => {
+    const results = [await regenerate(pub.clientId), await rotate(pub.clientId, suppliedSecret('pub'), 60), await deleteOld(pub.clientId)];
+    for (const res of results) {
+      assertErrorCode(server, res, 409, 'OAUTH_ORG_PUBLIC_CLIENT_HAS_NO_SECRET_ERROR');
+      assert.notEqual(res.body.errorCode, 'OAUTH_ORG_CLIENT_SECRET_ROTATION_IN_PROGRESS_ERROR');
+      assert.ok(!('clientSecret' in res.body));
+    }
+    assert.deepEqual(await secrets(pub.clientId), [], 'a public client lists no secrets');
+  });
+});
+
+describe('GET …/secrets (SPEC §6.4 listing)', () => {
+  it('lists secretId, hint (last 4), status, createdAt, createdBy, expiresAt only on previous — never a value', async () => {
+    const app = await newApp();
+    const next = suppliedSecret('list');
+    const t0 = nowSeconds();
+    assertEmpty200(await rotate(app.clientId, next, 3600), 'rotation');
+    const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}/secrets`, { token: admin.accessToken });
+    assert.equal(res.status, 200, res.text);
+    const list = res.body as Json[];
+    assert.equal(list.length, 2);
+    const allowed = new Set(['secretId', 'hint', 'status', 'createdAt', 'createdBy', 'expiresAt', 'lastUsedAt']);
+    for (const s of list) {
+      for (const k of Object.keys(s)) assert.ok(allowed.has(k), `unexpected field ${k} in a secret entry`);
+      assert.equal(typeof s.secretId, 'string');
+      assert.ok(s.secretId.length > 0);
+      assert.equal(typeof s.hint, 'string');
+      assert.equal(s.hint.length, 4);
+      assert.ok(Number.isInteger(s.createdAt) && s.createdAt <= nowSeconds() && s.createdAt >= t0 - 60, `createdAt in epoch seconds: ${s.createdAt}`);
+      assert.equal(s.createdBy, admin.username);
+    }
+    const current = list.find((s) => s.status === 'current');
+    const previous = list.find((s) => s.status === 'previous');
+    assert.ok(current && previous, `one current and one previous: ${res.text}`);
+    assert.equal(current.hint, next.slice(-4));
+    assert.equal(previous.hint, app.clientSecret.slice(-4));
+    assert.ok(!('expiresAt' in current), 'no expiresAt on the current secret');
+    assert.ok(Number.isInteger(previous.expiresAt) && previous.expiresAt >= t0 + 3600, `previous.expiresAt: ${previous.expiresAt}`);
+    assert.notEqual(current.secretId, previous.secretId);
+    for (const value of [app.clientSecret, next]) assert.ok(!res.text.includes(value), 'no secret value in the listing');
+    for (const [value, kind] of server.secrets()) if (kind === 'clientSecret') assert.ok(!res.text.includes(value), 'no known secret in the listing');
+  });
+
+  it('a new secret gets a new secretId; a regenerate lists the new one only', async () => {
+    const app = await newApp();
+    const [first] = await secrets(app.clientId);
+    const res = await regenerate(app.clientId);
+    const after = await secrets(app.clientId);
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0].secretId, first.secretId);
+    assert.equal(after[0].hint, (res.body.clientSecret as string).slice(-4));
+  });
+
+  it('an unknown app → 404', async () => {
+    const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/no-such-app-97/secrets`, { token: admin.accessToken });
+    assertErrorCode(server, res, 404, 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR');
+  });
+});
+
+describe('caller-supplied secrets (Argon2id) and the verified-secret cache', () => {
+  it('a caller-supplied secret works on repeated requests, and a wrong one never does', async () => {
+    const mine = suppliedSecret('cache');
+    const app = await newApp({ secret: mine });
+    for (let i = 0; i < 5; i++) await assertSecretWorks(server, app.clientId, mine, `caller-supplied secret, use ${i + 1}`);
+    await assertSecretRefused(server, app.clientId, `${mine}x`, 'the secret with a character appended');
+    await assertSecretRefused(server, app.clientId, mine.slice(0, -1), 'the secret with its last character removed');
+    await assertSecretWorks(server, app.clientId, mine, 'caller-supplied secret after wrong attempts');
+  });
+
+  it('stops working on the very next request after a regenerate', async () => {
+    const mine = suppliedSecret('regen');
+    const app = await newApp({ secret: mine });
+    for (let i = 0; i < 3; i++) await assertSecretWorks(server, app.clientId, mine, `caller-supplied secret, use ${i + 1}`);
+    const res = await regenerate(app.clientId);
+    assert.equal(res.status, 200, res.text);
+    await assertSecretRefused(server, app.clientId, mine, 'caller-supplied secret right after regenerate');
+    await assertSecretRefused(server, app.clientId, mine, 'caller-supplied secret (again)');
+  });
+
+  it('stops working on the very next request after delete-old', async () => {
+    const mine = suppliedSecret('old');
+    const app = await newApp({ secret: mine });
+    for (let i = 0; i < 3; i++) await assertSecretWorks(server, app.clientId, mine, `caller-supplied secret, use ${i + 1}`);
+    const next = suppliedSecret('new');
+    assertEmpty200(await rotate(app.clientId, next, 3600), 'rotation');
+    for (let i = 0; i < 3; i++) await assertSecretWorks(server, app.clientId, mine, `previous caller-supplied secret during the grace, use ${i + 1}`);
+    await assertSecretWorks(server, app.clientId, next, 'new caller-supplied secret');
+    assertEmpty200(await deleteOld(app.clientId), 'delete old');
+    await assertSecretRefused(server, app.clientId, mine, 'previous caller-supplied secret right after delete-old');
+    await assertSecretWorks(server, app.clientId, next, 'current secret after delete-old');
+  });
+
+  it('stops working on the very next request after its grace ends', async () => {
+    const mine = suppliedSecret('expire');
+    const app = await newApp({ secret: mine });
+    await assertSecretWorks(server, app.clientId, mine, 'caller-supplied secret');
+    assertEmpty200(await rotate(app.clientId, suppliedSecret('succ'), 1), 'rotation with a 1 s grace');
+    await sleep(2100);
+    await assertSecretRefused(server, app.clientId, mine, 'caller-supplied secret after its grace');
+  });
+
+  it('a PATCH secret replacing a cached caller-supplied secret kills it at once', async () => {
+    const mine = suppliedSecret('p1');
+    const app = await newApp({ secret: mine });
+    await assertSecretWorks(server, app.clientId, mine, 'caller-supplied secret');
+    await assertSecretWorks(server, app.clientId, mine, 'caller-supplied secret (cached)');
+    const next = suppliedSecret('p2');
+    const res = await server.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`, { token: admin.accessToken, json: { secret: next } });
+    assert.equal(res.status, 200, res.text);
+    await assertSecretRefused(server, app.clientId, mine, 'replaced secret right after the PATCH');
+    await assertSecretWorks(server, app.clientId, next, 'the PATCH secret');
+  });
+});
