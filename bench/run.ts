@@ -1,0 +1,259 @@
+// `npm run bench`: orgauth vs node-oidc-provider vs a bare RS256 ceiling, alternating runs,
+// medians over rounds; `--scale` measures orgauth at 1k / 100k / 1M apps. See bench/README.md.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Request } from 'autocannon';
+import { basic, clientCredentialsRequests, FORM, measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { BASE_PATH, bootstrap, freshPostgres, orgauthEnv, startOrgauth, TokenSource } from './orgauth.js';
+import { freePort, rssMb, startServer, stopServer, type Server } from './proc.js';
+import { machine, render, summarize, writeResults, type Sample, type ScalePoint } from './report.js';
+import { runScale } from './scale.js';
+import { seedHttp, type App } from './seed.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values: args } = parseArgs({
+  options: {
+    apps: { type: 'string', default: '20000' },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    scale: { type: 'boolean', default: false },
+    'scale-sizes': { type: 'string', default: '1000,100000,1000000' },
+    'skip-orgauth': { type: 'boolean', default: false },
+    'skip-peers': { type: 'boolean', default: false },
+  },
+});
+const opt = {
+  apps: Number(args.apps),
+  durationS: Number(args.duration),
+  rounds: Number(args.rounds),
+  connections: Number(args.connections),
+  warmupS: Number(args.warmup),
+};
+
+const servers: Server[] = [];
+const tmpDirs: string[] = [];
+const notes: string[] = [];
+const samples: Sample[] = [];
+/** Run after the servers stop (e.g. dropping a throw-away PostgreSQL database). */
+const cleanups: (() => Promise<void>)[] = [];
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.all(servers.map((s) => stopServer(s)));
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+  for (const c of cleanups.splice(0)) await c().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+}
+
+interface Workload {
+  server: string;
+  name: string;
+  url: string;
+  /** Built fresh for each run (management tokens may have been renewed). */
+  requests: () => Promise<Request[]>;
+}
+
+async function probe(url: string, r: Request): Promise<{ status: number; body: string }> {
+  const res = await fetch(url + (r.path ?? '/'), { method: r.method ?? 'GET', headers: r.headers ?? {}, ...(r.body !== undefined ? { body: String(r.body) } : {}) });
+  return { status: res.status, body: (await res.text()).slice(0, 300) };
+}
+
+async function run(w: Workload, round: number, durationS = opt.durationS, rate?: { overallRate: number; paced: boolean }, label = w.name): Promise<Measurement> {
+  const load = { url: w.url, connections: opt.connections, durationS, requests: await w.requests() };
+  const m = rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
+  const dead = servers.find((s) => s.name === w.server && (s.child.exitCode !== null || s.child.signalCode !== null));
+  if (dead) throw new Error(`${dead.name} died during ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
+  if (round > 0) samples.push({ server: w.server, workload: label, round, m });
+  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(13)} ${label.padEnd(32)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''}`);
+  return m;
+}
+
+/** orgauth: start, bootstrap, seed over HTTP; returns its workloads and the credentials peers reuse. */
+async function prepareOrgauth(): Promise<{ workloads: Workload[]; creds: Cred[] }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orgauth-bench-'));
+  tmpDirs.push(dataDir);
+  let databaseUrl: string | undefined;
+  if (process.env.BENCH_DATABASE_URL) {
+    const db = await freshPostgres(process.env.BENCH_DATABASE_URL, log);
+    cleanups.push(db.drop);
+    databaseUrl = db.url;
+  }
+  const env = orgauthEnv(dataDir, await freePort(), databaseUrl);
+  const server = await startOrgauth(ROOT, env);
+  servers.push(server);
+  const boot = await bootstrap(ROOT, env);
+  const tokens = new TokenSource(server.url, boot.apiToken);
+  log(`orgauth up at ${server.url} (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'SQLite'}${process.env.BENCH_REDIS_URL ? ' + Redis' : ''}), org ${boot.orgId}; seeding ${opt.apps} apps`);
+  const t0 = Date.now();
+  const apps = await seedHttp(server.url, boot.orgId, tokens, opt.apps, 16, (n) => log(`seeded ${n}`));
+  const seedS = (Date.now() - t0) / 1000;
+  notes.push(`seeded ${opt.apps} apps over HTTP in ${seedS.toFixed(1)} s (${Math.round(opt.apps / seedS)}/s, 16 in flight, 10% caller-supplied secrets)`);
+  log(`seeded in ${seedS.toFixed(1)} s; RSS ${rssMb(server.child.pid)} MB`);
+
+  // PUT regenerate gets its own pool of generated-secret apps so client_credentials never uses a dead secret.
+  const regenCount = Math.max(1, Math.min(2000, Math.floor(opt.apps / 10)));
+  const generated = apps.filter((a) => !a.supplied);
+  const regenPool = generated.slice(-regenCount);
+  const regenIds = new Set(regenPool.map((a) => a.clientId));
+  const ccPool: App[] = apps.filter((a) => !regenIds.has(a.clientId));
+  notes.push(`client_credentials, introspect and GET app rotate over ${ccPool.length} apps; PUT regenerate over ${regenPool.length} others`);
+
+  const base = server.url + BASE_PATH;
+  const appsPath = `${BASE_PATH}/orgs/${boot.orgId}/oauth-apps`;
+  const bearer = async (): Promise<Record<string, string>> => ({ authorization: `Bearer ${await tokens.get()}` });
+
+  // Access tokens to introspect: one per app for the first 1000 apps of the pool.
+  const introspected: { app: App; token: string }[] = [];
+  for (const app of ccPool.slice(0, 1000)) {
+    const res = await fetch(`${base}/auth/authorize`, { method: 'POST', headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: 'grant_type=client_credentials' });
+    const text = await res.text();
+    if (!res.ok) {
+      notes.push(`orgauth client_credentials probe failed: ${res.status} ${text.slice(0, 200)}`);
+      break;
+    }
+    introspected.push({ app, token: (JSON.parse(text) as { access_token: string }).access_token });
+  }
+
+  const all: Workload[] = [
+    { server: 'orgauth', name: 'client_credentials', url: server.url, requests: async () => clientCredentialsRequests(`${BASE_PATH}/auth/authorize`, ccPool) },
+    {
+      server: 'orgauth',
+      name: 'api_token',
+      url: server.url,
+      requests: async () => [{ method: 'POST', path: `${BASE_PATH}/auth/api-tokens/authorize`, headers: { 'content-type': FORM }, body: new URLSearchParams({ api_token: boot.apiToken }).toString() }],
+    },
+    {
+      server: 'orgauth',
+      name: 'introspect',
+      url: server.url,
+      requests: async () =>
+        introspected.map(({ app, token }) => ({ method: 'POST', path: `${BASE_PATH}/auth/introspect`, headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: `token=${token}` })),
+    },
+    { server: 'orgauth', name: 'get_app', url: server.url, requests: async () => { const h = await bearer(); return ccPool.map((a) => ({ method: 'GET', path: `${appsPath}/${a.clientId}`, headers: h })); } },
+    {
+      server: 'orgauth',
+      name: 'put_regenerate',
+      url: server.url,
+      requests: async () => { const h = { ...(await bearer()), 'content-type': 'application/json' }; return regenPool.map((a) => ({ method: 'PUT', path: `${appsPath}/${a.clientId}/secret`, headers: h, body: '{}' })); },
+    },
+    { server: 'orgauth', name: 'list_apps', url: server.url, requests: async () => [{ method: 'GET', path: `${appsPath}?pageLimit=50`, headers: await bearer() }] },
+  ];
+
+  const workloads: Workload[] = [];
+  for (const w of all) {
+    const reqs = await w.requests();
+    const first = reqs[0];
+    if (!first) {
+      notes.push(`orgauth ${w.name}: skipped (nothing to send)`);
+      continue;
+    }
+    // PUT is probed on its own pool's first app, which then regenerates once; harmless.
+    const p = await probe(w.url, first);
+    if (p.status === 404 && (w.name === 'introspect' || w.name === 'list_apps')) {
+      notes.push(`orgauth ${w.name}: skipped, endpoint answers 404 (not implemented yet)`);
+    } else if (p.status < 200 || p.status >= 300) {
+      notes.push(`orgauth ${w.name}: skipped, probe got ${p.status} ${p.body}`);
+    } else {
+      workloads.push(w);
+    }
+  }
+  return { workloads, creds: ccPool };
+}
+
+async function preparePeers(creds: Cred[]): Promise<Workload[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orgauth-bench-peers-'));
+  tmpDirs.push(dir);
+  const clientsFile = path.join(dir, 'clients.json');
+  writeFileSync(clientsFile, JSON.stringify(creds));
+  const tsx = ['--import', 'tsx'];
+  const opPort = await freePort();
+  const op = await startServer({ name: 'oidc-provider', args: [...tsx, 'bench/servers/oidc-provider.ts'], env: { PORT: String(opPort), BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production' }, port: opPort, readyPath: '/.well-known/openid-configuration', cwd: ROOT });
+  servers.push(op);
+  const ceilPort = await freePort();
+  const ceil = await startServer({ name: 'ceiling', args: [...tsx, 'bench/servers/ceiling.ts'], env: { PORT: String(ceilPort) }, port: ceilPort, readyPath: '/hello', cwd: ROOT });
+  servers.push(ceil);
+  notes.push('oidc-provider cannot introspect its JWT access tokens ("Structured JWT Tokens cannot be introspected"), so introspection has no peer column');
+  return [
+    { server: 'oidc-provider', name: 'client_credentials', url: op.url, requests: async () => clientCredentialsRequests('/token', creds) },
+    { server: 'ceiling', name: 'client_credentials', url: ceil.url, requests: async () => clientCredentialsRequests('/token', creds) },
+    { server: 'ceiling', name: 'hello', url: ceil.url, requests: async () => [{ method: 'GET', path: '/hello' }] },
+  ];
+}
+
+/** Credentials for the peers when orgauth is not part of the run. */
+function fakeCreds(n: number): Cred[] {
+  return Array.from({ length: n }, (_, i) => ({ clientId: `bench-app-${i}`, secret: `oa_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')}_chk1` }));
+}
+
+async function main(): Promise<void> {
+  const started = new Date().toISOString();
+  const load = os.loadavg()[0] ?? 0;
+  if (load > 0.5) notes.push(`load average was ${load.toFixed(2)} at start on ${os.cpus().length} cores: other work shares the CPUs, numbers are noisy`);
+  if (args.scale) {
+    const points: ScalePoint[] = await runScale({ root: ROOT, sizes: args['scale-sizes'].split(',').map(Number), connections: opt.connections, durationS: opt.durationS, rounds: opt.rounds, warmupS: opt.warmupS, log, servers, tmpDirs, notes });
+    console.log(render([], points, notes, 'scale'));
+    const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'scale', started, machine: machine(), options: opt, scale: points, notes });
+    log(`raw results: ${path.relative(ROOT, file)}`);
+    return;
+  }
+
+  let orgauth: Workload[] = [];
+  let creds: Cred[];
+  if (!args['skip-orgauth']) {
+    if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does) or pass --skip-orgauth');
+    ({ workloads: orgauth, creds } = await prepareOrgauth());
+  } else {
+    creds = fakeCreds(Math.floor(opt.apps * 0.9));
+    notes.push('orgauth skipped (--skip-orgauth)');
+  }
+  const peers = args['skip-peers'] ? [] : await preparePeers(creds);
+  log(`servers up: ${servers.map((s) => `${s.name} pid ${s.child.pid} ${rssMb(s.child.pid)} MB`).join(', ')}`);
+
+  // Order inside a round: the three client_credentials runs back to back, then everything else.
+  const cc = [...orgauth, ...peers].filter((w) => w.name === 'client_credentials');
+  const rest = [...orgauth, ...peers].filter((w) => w.name !== 'client_credentials');
+  if (opt.warmupS > 0) for (const w of [...cc, ...rest]) await run(w, 0, opt.warmupS);
+  for (let round = 1; round <= opt.rounds; round++) {
+    for (const w of [...cc, ...rest]) await run(w, round);
+  }
+
+  // p99 target: client_credentials rate-limited to 80% of orgauth's median max rate.
+  const orgCc = orgauth.find((w) => w.name === 'client_credentials');
+  if (orgCc) {
+    const max = summarize(samples).find((s) => s.server === 'orgauth' && s.workload === 'client_credentials')?.rps ?? 0;
+    if (max > 0) {
+      const overallRate = Math.round(max * 0.8);
+      await run(orgCc, 1, opt.durationS, { overallRate, paced: true }, 'client_credentials@80%');
+      await run(orgCc, 1, opt.durationS, { overallRate, paced: false }, 'client_credentials@80% autocannon');
+    }
+  }
+  const rss = Object.fromEntries(servers.map((s) => [s.name, rssMb(s.child.pid)]));
+
+  const summaries = summarize(samples);
+  console.log(render(summaries, [], notes, 'compare'));
+  console.log(`\nRSS after the run (MB): ${JSON.stringify(rss)}`);
+  const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'compare', started, machine: machine(), options: opt, database: process.env.BENCH_DATABASE_URL ? 'postgresql' : 'sqlite', rssMb: rss, summaries, samples, notes });
+  log(`raw results: ${path.relative(ROOT, file)}`);
+}
+
+try {
+  await main();
+} catch (err) {
+  log(`FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  for (const s of servers) if (s.child.exitCode !== null && !String(err).includes(s.output())) log(`${s.name} output:\n${s.output()}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
