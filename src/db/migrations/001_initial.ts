@@ -55,7 +55,8 @@ export const initial: Migration = {
       .addColumn('secret_set_at', 'bigint')
       .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
-    await db.schema.createIndex('oauth_apps_org_idx').on('oauth_apps').columns(['org_id', 'id']).execute();
+    // Listing pages in creation order: the index serves the ORDER BY, so a page never sorts the org.
+    await db.schema.createIndex('oauth_apps_org_created_idx').on('oauth_apps').columns(['org_id', 'created_at', 'id']).execute();
 
     await db.schema.createTable('app_secrets')
       .addColumn('id', 'text', (c) => c.primaryKey())
