@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { databaseText } from './postgres.js';
 
 export const BASE_PATH = '/csp/gateway/am/api';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -261,7 +262,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       clearTimeout(timer);
     }
     fs.closeSync(outFd); fs.closeSync(errFd);
-    const leaks = checkSecrets ? findLeaks(logText(), dataDir, secretMap) : [];
+    // On PostgreSQL the data folder is empty: scan every row of the server's database instead.
+    const stored = checkSecrets && dropDatabase && env.DATABASE_URL ? await databaseText(env.DATABASE_URL).catch(() => '') : '';
+    const leaks = checkSecrets ? findLeaks(logText(), dataDir, secretMap, stored) : [];
     const keep = Boolean(process.env.KEEP_TEST_DATA) || leaks.length > 0;
     if (!keep) fs.rmSync(tmpRoot, { recursive: true, force: true });
     if (!keep && dropDatabase) await dropDatabase();
@@ -279,7 +282,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
 }
 
 /** Describes each leak by kind and hint (last 4 chars), never by value. */
-function findLeaks(log: string, dataDir: string, secrets: ReadonlyMap<string, SecretKind>): string[] {
+function findLeaks(log: string, dataDir: string, secrets: ReadonlyMap<string, SecretKind>, databaseRows = ''): string[] {
   const leaks: string[] = [];
   const files: string[] = [];
   const walk = (dir: string): void => {
@@ -299,6 +302,7 @@ function findLeaks(log: string, dataDir: string, secrets: ReadonlyMap<string, Se
     // Access tokens may legitimately be stored (e.g. for revocation); client secrets and API tokens never in plaintext.
     if (kind !== 'accessToken') {
       for (const { f, buf } of contents) if (buf.includes(value)) leaks.push(`${hint} stored in plaintext in ${path.relative(dataDir, f)}`);
+      if (databaseRows.includes(value)) leaks.push(`${hint} stored in plaintext in the PostgreSQL database`);
     }
   }
   return leaks;
