@@ -632,6 +632,21 @@ describe('no escalation (SPEC §2) on create and PATCH', () => {
     for (const perm of claims.perms as string[]) assert.ok(['csp:org_member', 'csp:developer'].includes(perm), `perm ${perm}`);
   });
 
+  it('a developer-only user cannot take the credentials of an app holding org_owner: regenerate, rotate and PATCH secret → 403, the secret unchanged', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId, withRole('org_owner'));
+    const path = `${appPath(admin.orgId, app.clientId)}/secret`;
+    const attempts = [
+      await server.req('PUT', path, { token: developer.accessToken, json: {} }),
+      await server.req('POST', path, { token: developer.accessToken, json: { newClientSecret: 'Taken-Over-123!' } }),
+      await patch(admin.orgId, app.clientId, { secret: 'Taken-Over-456!' }, developer.accessToken),
+    ];
+    for (const res of attempts) assertErrorCode(server, res, 403, 'OAUTH_ORG_CLIENT_ROLE_ESCALATION_ERROR', '330.106');
+    const claims = await verifyAccessToken(server, await serviceAccountToken(server, app.clientId, app.clientSecret));
+    assert.ok((claims.perms as string[]).includes('csp:org_owner'), 'the original secret still works');
+    const owner = await server.req('PUT', path, { token: admin.accessToken, json: {} });
+    assert.equal(owner.status, 200, 'the owner still can');
+  });
+
   it('an owner can PATCH an app up to org_owner', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const res = await patch(admin.orgId, app.clientId, withRole('org_owner'));

@@ -112,9 +112,10 @@ export function checkAppRules({ publicClient, settings }: AppDraft): void {
  */
 export function checkNoEscalation(callerRoles: readonly string[], settings: AppSettings): void {
   const callerRank = highestRank(callerRoles);
+  const viaAllRoles = settings.allowedScopes.organizationScopes.allRoles;
   for (const role of appOrgRoles(settings)) {
     if ((ROLE_RANK[role] ?? 0) > callerRank) {
-      throw fail('ESCALATION_ORG_ROLE', `The caller cannot manage an app holding the role '${role}', which is above its own`);
+      throw fail(viaAllRoles ? 'ESCALATION_ALL_ROLES' : 'ESCALATION_ORG_ROLE', `The caller cannot manage an app holding the role '${role}', which is above its own`);
     }
   }
 }

@@ -1,6 +1,7 @@
 // TypeBox schemas of the OAuth-app API: they validate requests, shape responses and feed the
 // OpenAPI document. Optional fields also accept null (Java CSP clients send nulls) meaning "absent".
 import Type, { type TSchema } from 'typebox';
+import { MAX_ACCESS_TOKEN_TTL } from './settings.js';
 
 function Opt<T extends TSchema>(schema: T) {
   return Type.Optional(Type.Union([schema, Type.Null()]));
@@ -44,7 +45,7 @@ const optionalFields = {
   redirectUris: Opt(Strings()),
   postLogoutRedirectUris: Opt(Strings()),
   allowOpenRedirectUris: Opt(Type.Boolean()),
-  accessTokenTTL: Opt(TTL(2_592_000)),
+  accessTokenTTL: Opt(TTL(MAX_ACCESS_TOKEN_TTL)),
   refreshTokenTTL: Opt(TTL(315_360_000)),
   allowedOrgs: Opt(Strings()),
   forcePkce: Opt(Type.Boolean()),

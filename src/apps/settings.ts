@@ -58,6 +58,8 @@ export interface AppSettings {
 }
 
 export const DEFAULT_ACCESS_TOKEN_TTL = 600;
+/** The longest accessTokenTTL an app may have (30 days). */
+export const MAX_ACCESS_TOKEN_TTL = 2_592_000;
 export const DEFAULT_REFRESH_TOKEN_TTL = 7_776_000;
 export const DEFAULT_ROTATION_GRACE_SECONDS = 172_800;
 

@@ -8,7 +8,8 @@ import { credentialHint } from '../crypto/opaque.js';
 import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
 import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
 import type { SecretMetadata } from './schemas.js';
-import { readSettings } from '../apps/settings.js';
+import { MAX_ACCESS_TOKEN_TTL, readSettings } from '../apps/settings.js';
+import { checkNoEscalation } from '../apps/rules.js';
 import { denyTokensOfSecrets } from '../tokens/denylist.js';
 import { generateClientSecret } from './generate.js';
 import { isValidAt, transitionFor, type SecretChange } from './lifecycle.js';
@@ -94,6 +95,9 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     const current = valid.find((s) => s.status === 'current');
     if (transition.addsCurrent) {
       if (!request.newSecret) throw new Error(`change ${request.change} needs a new secret`);
+      // Whoever sets a secret can act as the app: a caller may not take the credentials of an app
+      // holding an org role above its own (SPEC §2, no escalation).
+      checkNoEscalation(actor.roles, readSettings(app));
       if (!request.newSecret.generated && current && await verifySecret(request.newSecret.plaintext, current.id, current.verifier, context)) {
         throw fail('SECRET_NOT_DIFFERENT');
       }
@@ -128,7 +132,8 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     });
     const killedIds = killed.map((s) => s.id);
     if (request.revokeTokens && killedIds.length > 0) {
-      await denyTokensOfSecrets(trx, killedIds, now + readSettings(app).accessTokenTTL);
+      // Until the longest lifetime any token can have: a later PATCH may shorten the app's TTL.
+      await denyTokensOfSecrets(trx, killedIds, now + MAX_ACCESS_TOKEN_TTL);
     }
     await recordAudit(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
       killedSecretIds: killedIds,
