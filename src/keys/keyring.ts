@@ -14,8 +14,6 @@ const MIN_SECONDS_BETWEEN_UNKNOWN_KID_REFRESHES = 1;
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: KeyObject;
-  /** The private key imported once into WebCrypto, which jose signs with (saves a conversion per token). */
-  readonly signingKey: CryptoKey;
   readonly publicKey: KeyObject;
   /** The public key imported once into WebCrypto, which jose verifies with. */
   readonly verifyKey: CryptoKey;
@@ -117,7 +115,6 @@ async function openSigningKey(masterKey: Buffer, row: KeyRow): Promise<SigningKe
   const privateKey = createPrivateKey(unseal(masterKey, row.private_sealed, `signing:${row.kid}`));
   const publicKey = createPublicKey(privateKey);
   const publicJwk = JSON.parse(row.public_jwk ?? '{}') as JsonWebKey & { kid: string };
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
   const verifyKey = await webcrypto.subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
-  return { kid: row.kid, privateKey, signingKey, publicKey, verifyKey, publicJwk };
+  return { kid: row.kid, privateKey, publicKey, verifyKey, publicJwk };
 }
