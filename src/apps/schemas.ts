@@ -72,7 +72,13 @@ export const OrgOAuthAppRequest = Type.Object({
   grantTypes: GrantTypes,
   allowedScopes: AllowedScopes,
   ...optionalFields,
-}, { additionalProperties: false, $id: 'OrgOAuthAppRequest' });
+}, {
+  additionalProperties: false, title: 'OrgOAuthAppRequest',
+  examples: [{
+    id: 'ci-bot', displayName: 'CI bot', description: 'Deploys from the pipeline', grantTypes: ['client_credentials'],
+    allowedScopes: { organizationScopes: { roles: [{ name: 'developer' }] } }, accessTokenTTL: 600, secretRotationExpirationInSeconds: 172800,
+  }],
+});
 export type OrgOAuthAppRequest = Type.Static<typeof OrgOAuthAppRequest>;
 
 /** PATCH merges: every field is optional and an absent field keeps its value (SPEC §5.1 op 4). */
@@ -82,13 +88,13 @@ export const OrgOAuthAppUpdateRequest = Type.Object({
   grantTypes: Type.Optional(GrantTypes),
   allowedScopes: Type.Optional(AllowedScopes),
   ...optionalFields,
-}, { additionalProperties: false, $id: 'OrgOAuthAppUpdateRequest' });
+}, { additionalProperties: false, title: 'OrgOAuthAppUpdateRequest', examples: [{ description: 'Deploys from the release pipeline', accessTokenTTL: 300 }] });
 export type OrgOAuthAppUpdateRequest = Type.Static<typeof OrgOAuthAppUpdateRequest>;
 
 export const ClientIdAndSecretResponse = Type.Object({
   clientId: Type.String(),
   clientSecret: Type.Optional(Type.String({ description: 'Shown this once; absent for public clients' })),
-}, { $id: 'ClientIdAndSecretResponse' });
+}, { title: 'ClientIdAndSecretResponse', examples: [{ clientId: 'ci-bot', clientSecret: 'ocs_3q2-7wEXAMPLEonlyNotARealSecret0000000000000AbCdEf' }] });
 
 const ResponseRoleBinding = Type.Object({ name: Type.String(), resource: Type.Optional(Type.String()) });
 const ResponseScopes = {
@@ -138,11 +144,11 @@ export const OrgOAuthAppResponse = Type.Object({
   lastUpdatedBy: Type.String(),
   lastUsedAt: Type.Optional(Type.Integer({ description: 'Epoch seconds of the last token issued (recorded coarsely); absent if never used' })),
   secretAge: Type.Optional(Type.Integer({ description: 'Seconds since the current secret was set; absent for public clients' })),
-}, { $id: 'OrgOAuthAppResponse' });
+}, { title: 'OrgOAuthAppResponse' });
 export type OrgOAuthAppResponse = Type.Static<typeof OrgOAuthAppResponse>;
 
 /** The seed's body: exactly `{}`. */
-export const EmptyObject = Type.Object({}, { additionalProperties: false, $id: 'EmptyObject', description: 'The empty JSON object {}' });
+export const EmptyObject = Type.Object({}, { additionalProperties: false, title: 'EmptyObject', description: 'The empty JSON object {}', examples: [{}] });
 
 export const AppPathParams = Type.Object({ orgId: OrgId, oauthAppId: AppId });
 export const OrgPathParams = Type.Object({ orgId: OrgId });
@@ -156,12 +162,12 @@ export const PagedResponseOrgOAuthAppResponse = Type.Object({
 
 export const DeleteClientsRequest = Type.Object({
   clientIdsToDelete: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 15, description: 'At most 15 client ids' }),
-}, { additionalProperties: false, title: 'DeleteClientsRequest' });
+}, { additionalProperties: false, title: 'DeleteClientsRequest', examples: [{ clientIdsToDelete: ['ci-bot', 'old-report-job'] }] });
 
 export const PartialSuccessResponse = Type.Object({
   succeeded: Type.Array(Type.String()),
   failed: Type.Array(Type.String()),
-}, { title: 'PartialSuccessResponseString' });
+}, { title: 'PartialSuccessResponseString', examples: [{ succeeded: ['ci-bot'], failed: ['old-report-job'] }] });
 
 const RoleName = Type.Object({ roleName: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
@@ -179,7 +185,7 @@ export const SearchClientsByRoleNamesRequest = Type.Object({
       serviceRoles: Opt(Type.Array(RoleName, { maxItems: 50 })),
     }, { additionalProperties: false }), { maxItems: 50 })),
   }, { additionalProperties: false })),
-}, { additionalProperties: false, title: 'SearchClientsByRoleNamesRequest' });
+}, { additionalProperties: false, title: 'SearchClientsByRoleNamesRequest', examples: [{ pageStart: 1, pageLimit: 15, searchType: 'EXACT_MATCH', rolesSearchTerm: { orgRoles: [{ roleName: 'developer' }] } }] });
 export type SearchClientsByRoleNamesRequest = Type.Static<typeof SearchClientsByRoleNamesRequest>;
 
 const ExpandedRoleBinding = Type.Object({

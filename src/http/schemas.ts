@@ -10,7 +10,10 @@ export const CspError = Type.Object({
   requestId: Type.String({ description: 'Equals the X-Request-Id response header' }),
   error: Type.Optional(Type.String({ description: 'Token endpoints: RFC 6749 error code' })),
   error_description: Type.Optional(Type.String({ description: 'Token endpoints: RFC 6749 error description' })),
-}, { title: 'CspErrorResponse' });
+}, {
+  title: 'CspErrorResponse',
+  examples: [{ statusCode: 404, moduleCode: 330, cspErrorCode: '330.133', errorCode: 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR', message: "OAuth app 'ci-bot' not found in organization 5c0f8e0e-3d7a-4d4f-9c59-0d6a2f1e7b11", requestId: '9f2c4b1e0a7d4c8e8b3f6a5d2c1e0f9a' }],
+});
 
 const DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'The request is invalid',

@@ -4,7 +4,7 @@ import Type from 'typebox';
 export const ClientSecretOwnerRotationRequest = Type.Object({
   newClientSecret: Type.String({ maxLength: 1024, description: 'The new secret: 8–256 characters with a lower-case letter, an upper-case letter, a digit and a special character' }),
   secretRotationExpirationInSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 31_536_000 }), Type.Null()], { description: 'How long the old secret stays valid; defaults to the app\'s secretRotationExpirationInSeconds (172800)' })),
-}, { additionalProperties: false, title: 'ClientSecretOwnerRotationRequest' });
+}, { additionalProperties: false, title: 'ClientSecretOwnerRotationRequest', examples: [{ newClientSecret: 'Example-Only-Secret-2026!', secretRotationExpirationInSeconds: 3600 }] });
 
 export const SecretMetadata = Type.Object({
   secretId: Type.String(),

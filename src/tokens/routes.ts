@@ -19,7 +19,7 @@ const TokenResponse = Type.Object({
   scope: Type.String(),
   id_token: Type.Optional(Type.String()),
   refresh_token: Type.Optional(Type.String()),
-}, { title: 'AccessTokenDto' });
+}, { title: 'AccessTokenDto', examples: [{ access_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJzdWIiOiJjaS1ib3QifQ.c2lnbmF0dXJl', token_type: 'bearer', expires_in: 600, scope: 'csp:developer' }] });
 
 const OAuthError = { ...CspError, description: 'RFC 6749 error with the CSP fields' };
 
