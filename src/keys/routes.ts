@@ -49,7 +49,7 @@ export async function keyRoutes(scope: FastifyInstance, services: Services): Pro
   });
 
   app.get(`${BASE_PATH}/auth/keys`, {
-    schema: { tags: TAGS, operationId: 'getKeys', summary: 'The JSON Web Key Set of the token signing keys', response: { 200: Jwks } },
+    schema: { tags: TAGS, operationId: 'getKeys', summary: 'The JSON Web Key Set of the token signing keys', response: { 200: Jwks, ...errorResponses(500) } },
   }, async () => ({ keys: services.keys.signingKeys().map((k) => k.publicJwk) as Type.Static<typeof Jwk>[] }));
 
   app.get(`${BASE_PATH}/auth/token-public-key`, {
