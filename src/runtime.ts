@@ -1,14 +1,10 @@
 // Opening what a node needs (database, migrations, master key, key ring, caches) and closing it.
 import type { Config } from './config.js';
-import { migrateToLatest, nowSeconds, openDatabase, type Db } from './db/database.js';
+import { nowSeconds } from './db/database.js';
+import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './apps/service.js';
 import { purgeExpired as purgeDenylist } from './tokens/denylist.js';
 import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
-
-/** How often expired denylist entries and idempotency records are dropped. */
-const HOUSEKEEPING_SECONDS = 600;
-import { loadMasterKey } from './keys/master-key.js';
-import { openKeyRing, type KeyRing } from './keys/keyring.js';
 import { createVerifiedSecretCache } from './secrets/cache.js';
 import { createUsageRecorder, type UsageRecorder } from './secrets/usage.js';
 import type { VerifyContext } from './secrets/verifier.js';
@@ -18,21 +14,11 @@ import { countingCache } from './http/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 
+/** How often expired denylist entries and idempotency records are dropped. */
+const HOUSEKEEPING_SECONDS = 600;
+
 export interface Runtime extends Services {
   close(): Promise<void>;
-}
-
-export async function openStorage(config: Config): Promise<{ db: Db; keys: KeyRing; masterKey: Buffer }> {
-  const db = openDatabase(config);
-  try {
-    await migrateToLatest(db);
-    const masterKey = loadMasterKey(config);
-    const keys = await openKeyRing(db, masterKey);
-    return { db, keys, masterKey };
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
 }
 
 export async function openRuntime(config: Config): Promise<Runtime> {
