@@ -9,7 +9,7 @@ import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
-import { registerErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
@@ -38,6 +38,9 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     // One line per request is written by our onResponse hook; Fastify's own pair is switched off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
+    // Requests refused before routing, or by the HTTP parser itself, still get the CSP body.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: services.config.trustProxy,
     return503OnClosing: true,
