@@ -17,6 +17,8 @@ import { maskedUrl } from './logging.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 import type { Services } from './services.js';
+import { fail } from '../errors/errors.js';
+import { utf8Text } from './body.js';
 
 /**
  * JSON with Fastify's own safe parser (prototype-poisoning checks), except that an empty body is
@@ -25,8 +27,9 @@ import type { Services } from './services.js';
 function useLenientJsonParser(scope: FastifyInstance): void {
   const parseJson = scope.getDefaultJsonParser('error', 'error');
   scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = utf8Text(body);
+    if (text === undefined) return done(fail('MALFORMED_JSON', 'The request body is not valid UTF-8'), undefined);
     if (text.length === 0) return done(null, undefined);
     parseJson(request, text, done);
   });
