@@ -123,6 +123,12 @@ function invalidJsonBody(op: JsonOp): fc.Arbitrary<{ body: Buffer; why: string }
     fc.tuple(notJson, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([s, bytes]) => ({
       body: Buffer.concat([Buffer.from('{"displayName":"'), Buffer.from(bytes.map((b) => 0x80 | b)), Buffer.from(s, 'utf8')]), why: 'invalid UTF-8',
     })),
+    // Invalid UTF-8 bytes inside an otherwise valid body (the parser must refuse, not replace them).
+    fc.uint8Array({ minLength: 1, maxLength: 4 }).map((bytes) => {
+      const text = Buffer.from(JSON.stringify(op.valid()), 'utf8');
+      const at = Math.max(1, text.indexOf('"', 2) + 1);
+      return { body: Buffer.concat([text.subarray(0, at), Buffer.from(bytes.map((b) => 0x80 | (b & 0x3f))), text.subarray(at)]), why: 'invalid UTF-8 in a valid body' };
+    }),
     // Oversized (> 64 KiB).
     fc.integer({ min: 65 * 1024, max: 200 * 1024 }).map((n) => ({
       body: Buffer.from(JSON.stringify({ ...op.valid(), description: 'x'.repeat(n) }), 'utf8'), why: 'oversized',
@@ -440,6 +446,26 @@ describe('fuzzing every route with malformed requests', () => {
     const long = await rawRequest(server, agent, { method: 'GET', path: `${B}/orgs/${admin.orgId}/oauth-apps/${'a'.repeat(600)}`, headers: { authorization: `Bearer ${admin.accessToken}` } });
     assert.equal(long.status, 400, long.text);
     assert.equal(cspBodyProblem(long), undefined, long.text);
+  });
+
+  it('a JSON body with bytes that are not UTF-8 → 400, nothing stored (regression: they became U+FFFD in the stored app)', async () => {
+    const agent = new http.Agent({ keepAlive: false });
+    const json = Buffer.from(JSON.stringify(appBody({ id: 'fuzz-invalid-utf8', displayName: 'XX' })));
+    json[json.indexOf('XX')] = 0xff;
+    const res = await rawRequest(server, agent, {
+      method: 'POST', path: `${B}/orgs/${admin.orgId}/oauth-apps`, body: json,
+      headers: { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'application/json' },
+    });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(cspBodyProblem(res), undefined, res.text);
+    assert.equal(res.body.errorCode, 'MALFORMED_JSON_ERROR');
+    assert.equal((await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/fuzz-invalid-utf8`, { token: admin.accessToken })).status, 404, 'nothing was created');
+    const token = await rawRequest(server, agent, {
+      method: 'POST', path: `${B}/auth/api-tokens/authorize`, headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"refresh_token":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+    });
+    assert.equal(token.status, 400, token.text);
+    assert.equal(token.body.error, 'invalid_request', token.text);
   });
 
   it(`${RUNS} seeded malformed requests: no 5xx, CSP errors, no change accepted, memory bounded, state unchanged`, { timeout: 600_000 }, async () => {
