@@ -1,10 +1,12 @@
 // The one place domain and framework errors become HTTP: the CSP error body (SPEC §4), plus the
 // RFC 6749 members on token endpoints. Never a stack trace; 500s are logged with the request id.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cspErrorCode, type ErrorName } from '../errors/catalogue.js';
 import { fail, isOrgAuthError, OrgAuthError } from '../errors/errors.js';
+import { requestIdFor } from './request-id.js';
 
 export interface CspErrorBody {
   statusCode: number;
@@ -139,6 +141,17 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
       + `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
+}
+
+/**
+ * Node's `checkExpectation`: an `Expect` other than 100-continue is answered 417 by Node itself,
+ * before Fastify sees the request; this gives that answer the CSP body and a request id.
+ */
+export function expectationFailedHandler(request: IncomingMessage, response: ServerResponse): void {
+  const requestId = requestIdFor(request);
+  const body = JSON.stringify(errorBody(fail('EXPECTATION_FAILED'), requestId, {}));
+  response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
+  response.end(body);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

@@ -9,7 +9,7 @@ import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
-import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
+import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
@@ -54,6 +54,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     },
   });
 
+  app.server.on('checkExpectation', expectationFailedHandler);
   // Only JSON bodies on the management API; a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
