@@ -142,6 +142,28 @@ describe('the other org\'s owner through their own org\'s paths, aiming at our a
   });
 });
 
+describe('introspection and revocation (RFC 7662, RFC 7009) by a client of another org', () => {
+  it('sees our tokens as inactive, and cannot revoke them', async () => {
+    const theirs = await createApp(server, tokens['other-org-owner'], otherOrgId);
+    const ourTokens = { 'owner access token': tokens.owner, 'service-account token': tokens['sa-developer'], 'owner API token': admin.apiToken };
+    for (const [what, token] of Object.entries(ourTokens)) {
+      const seen = await server.req('POST', '/auth/introspect', { basic: [theirs.clientId, theirs.clientSecret], form: { token } });
+      assert.equal(seen.status, 200, seen.text);
+      if (seen.body.active !== false) crossOrgSuccesses.push(`introspection of our ${what}`);
+      assert.deepEqual(seen.body, { active: false }, `${what}: nothing about it is revealed`);
+      const revoked = await server.req('POST', '/auth/revoke', { basic: [theirs.clientId, theirs.clientSecret], form: { token } });
+      assert.equal(revoked.status, 200, `RFC 7009: a foreign token is a silent no-op: ${revoked.text}`);
+    }
+    for (const token of [tokens.owner, tokens['sa-developer']]) {
+      const still = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps`, { token });
+      if (still.status !== 200) crossOrgSuccesses.push('revocation of our token by another org');
+      assert.equal(still.status, 200, still.text);
+    }
+    const exchange = await server.req('POST', '/auth/api-tokens/authorize', { form: { api_token: admin.apiToken } });
+    assert.equal(exchange.status, 200, `our API token still exchanges: ${exchange.text}`);
+  });
+});
+
 describe('zero cross-org successes', () => {
   it('no operation by another org\'s caller succeeded on our org', () => {
     assert.deepEqual(crossOrgSuccesses, []);
