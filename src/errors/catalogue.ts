@@ -25,8 +25,11 @@ export const catalogue = {
   INVALID_JWT_SIGNATURE: { status: 401, moduleCode: 250, code: 108, errorCode: 'INVALID_JWT_SIGNATURE_ERROR', message: 'The access token is invalid' },
   EXPIRED_JWT: { status: 401, moduleCode: 250, code: 109, errorCode: 'EXPIRED_JWT_ERROR', message: 'The access token has expired' },
   METHOD_NOT_ALLOWED: { status: 405, moduleCode: 250, code: 110, errorCode: 'METHOD_NOT_ALLOWED_ERROR', message: 'The method is not allowed on this resource' },
+  REQUEST_TIMEOUT: { status: 408, moduleCode: 250, code: 111, errorCode: 'REQUEST_TIMEOUT_ERROR', message: 'The request was not received in time' },
   PAYLOAD_TOO_LARGE: { status: 413, moduleCode: 250, code: 113, errorCode: 'PAYLOAD_TOO_LARGE_ERROR', message: 'The request body is larger than 65536 bytes' },
+  EXPECTATION_FAILED: { status: 417, moduleCode: 250, code: 117, errorCode: 'EXPECTATION_FAILED_ERROR', message: 'The only Expect value supported is 100-continue' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, moduleCode: 250, code: 115, errorCode: 'UNSUPPORTED_MEDIA_TYPE_ERROR', message: 'The request body must be application/json' },
+  HEADERS_TOO_LARGE: { status: 431, moduleCode: 250, code: 131, errorCode: 'REQUEST_HEADERS_TOO_LARGE_ERROR', message: 'The request headers are too large' },
   TOO_MANY_REQUESTS: { status: 429, moduleCode: 250, code: 129, errorCode: 'TOO_MANY_REQUESTS_ERROR', message: 'The user has sent too many requests' },
   SERVICE_UNAVAILABLE: { status: 503, moduleCode: 250, code: 130, errorCode: 'SERVICE_UNAVAILABLE_ERROR', message: 'A backing service is unavailable' },
 

@@ -1,8 +1,12 @@
 // The one place domain and framework errors become HTTP: the CSP error body (SPEC §4), plus the
 // RFC 6749 members on token endpoints. Never a stack trace; 500s are logged with the request id.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cspErrorCode, type ErrorName } from '../errors/catalogue.js';
 import { fail, isOrgAuthError, OrgAuthError } from '../errors/errors.js';
+import { requestIdFor } from './request-id.js';
 
 export interface CspErrorBody {
   statusCode: number;
@@ -36,6 +40,7 @@ const FRAMEWORK_CODES: Readonly<Record<string, ErrorName>> = {
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
 };
 
@@ -59,6 +64,7 @@ export function asOrgAuthError(error: unknown, style: RouteErrorStyle): OrgAuthE
     // Never echo the parser's message: it quotes the body, which may hold a secret.
     return fail(style.oauthErrors ? 'OAUTH_INVALID_REQUEST' : 'MALFORMED_JSON', 'The request body is not valid JSON');
   }
+  if (fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH') return fail('BAD_REQUEST', 'A path segment is too long');
   if (byCode === 'BAD_REQUEST' && style.emptyObjectBody) return fail('BAD_REQUEST', 'request body must be the empty JSON object {}');
   if (byCode) return fail(byCode);
   const status = fastifyError.statusCode;
@@ -91,6 +97,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
     known = fail('SERVICE_ERROR');
   }
   const body = errorBody(known, request.id, style);
+  // Framework errors (bad URL, over-long path segment) arrive before the onRequest hook that sets it.
+  reply.header('x-request-id', request.id);
   if (style.oauthErrors) {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     if (body.error === 'invalid_client') reply.header('www-authenticate', 'Basic realm="orgauth", charset="UTF-8"');
@@ -102,6 +110,51 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, fail('NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`)));
 }
+
+/**
+ * Fastify's `frameworkErrors`: a URL that does not decode (`%ff`) or a path parameter over
+ * maxParamLength would otherwise get Fastify's own body instead of the CSP one.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendError(request, reply, error);
+}
+
+/**
+ * Node's `clientError`: a request the HTTP parser refuses (unknown method, bytes not allowed in a
+ * path, broken chunked encoding, headers over the limit) never becomes a Fastify request, so the
+ * CSP body is written on the socket here, with a fresh request id in the body and the header.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = error.code === 'HPE_HEADER_OVERFLOW' ? fail('HEADERS_TOO_LARGE')
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? fail('REQUEST_TIMEOUT')
+      : fail('BAD_REQUEST', 'The HTTP request is malformed');
+  const requestId = randomUUID().replaceAll('-', '');
+  const body = JSON.stringify(errorBody(known, requestId, {}));
+  this.log.debug({ requestId, code: error.code }, 'malformed HTTP request');
+  // Never write into the middle of a response already under way on this socket (Node's rule too);
+  // a request whose body broke off mid-way has no response started yet and does get this one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    socket.write(`HTTP/1.1 ${known.entry.status} ${STATUS_TEXT[known.entry.status] ?? 'Bad Request'}\r\n`
+      + `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
+      + `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
+ * Node's `checkExpectation`: an `Expect` other than 100-continue is answered 417 by Node itself,
+ * before Fastify sees the request; this gives that answer the CSP body and a request id.
+ */
+export function expectationFailedHandler(request: IncomingMessage, response: ServerResponse): void {
+  const requestId = requestIdFor(request);
+  const body = JSON.stringify(errorBody(fail('EXPECTATION_FAILED'), requestId, {}));
+  response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, connection: 'close' });
+  response.end(body);
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 function validationMessage(error: Partial<FastifyError>): string {
   // Fastify's messages name the field ("body/grantTypes must NOT have fewer than 1 items") and never quote values.

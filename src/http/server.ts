@@ -9,7 +9,7 @@ import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
-import { registerErrorHandling } from './errors.js';
+import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
@@ -17,6 +17,8 @@ import { maskedUrl } from './logging.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 import type { Services } from './services.js';
+import { fail } from '../errors/errors.js';
+import { utf8Text } from './body.js';
 
 /**
  * JSON with Fastify's own safe parser (prototype-poisoning checks), except that an empty body is
@@ -25,8 +27,9 @@ import type { Services } from './services.js';
 function useLenientJsonParser(scope: FastifyInstance): void {
   const parseJson = scope.getDefaultJsonParser('error', 'error');
   scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = utf8Text(body);
+    if (text === undefined) return done(fail('MALFORMED_JSON', 'The request body is not valid UTF-8'), undefined);
     if (text.length === 0) return done(null, undefined);
     parseJson(request, text, done);
   });
@@ -38,6 +41,9 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     // One line per request is written by our onResponse hook; Fastify's own pair is switched off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
+    // Requests refused before routing, or by the HTTP parser itself, still get the CSP body.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: services.config.trustProxy,
     return503OnClosing: true,
@@ -48,6 +54,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     },
   });
 
+  app.server.on('checkExpectation', expectationFailedHandler);
   // Only JSON bodies on the management API; a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {

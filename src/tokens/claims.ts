@@ -8,6 +8,9 @@ import { fail, OrgAuthError } from '../errors/errors.js';
 /** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
 export const USER_TOKEN_TTL_SECONDS = 1799;
 
+/** Clock skew tolerated between nodes for `iat`: a token issued later than this ahead of us is not valid yet. */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
+
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
   azp: string;
@@ -64,6 +67,11 @@ export async function verifyAccessToken(keys: KeyRing, issuer: string, token: st
       if (!key) throw fail('INVALID_JWT_SIGNATURE', 'The access token was not signed by a key of this issuer');
       return key.verifyKey;
     }, { issuer, algorithms: [SIGNING_ALGORITHM], requiredClaims: ['exp', 'iat', 'jti', 'sub'] });
+    // jose checks `iat` only against a maximum age; a token from a node whose clock runs ahead (or
+    // signed with a date in the future) must not start working before its time.
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + MAX_CLOCK_SKEW_SECONDS) {
+      throw fail('UNAUTHORIZED', 'The access token is not valid yet');
+    }
     if (typeof payload.context_name !== 'string' || typeof payload.cid !== 'string' || !Array.isArray(payload.perms)) {
       throw fail('UNAUTHORIZED', 'The access token lacks the claims of this issuer');
     }

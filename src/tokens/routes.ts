@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody';
 import Type from 'typebox';
 import { fail } from '../errors/errors.js';
 import { CspError } from '../http/schemas.js';
+import { utf8Text } from '../http/body.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenServiceDeps } from './service.js';
@@ -35,8 +36,9 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   // Form bodies here only; JSON bodies may be empty (`?refresh_token=…` with Content-Type: application/json).
   await scope.register(formbody);
   scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const text = utf8Text(body);
+    if (text === undefined) return done(fail('OAUTH_INVALID_REQUEST', 'The request body is not valid UTF-8'), undefined);
     if (text.trim() === '') return done(null, {});
     try {
       done(null, JSON.parse(text));
