@@ -239,6 +239,115 @@ describe('Idempotency-Key on op 7 (rotation)', () => {
 
 });
 
+describe('Idempotency-Key replays are authorized again', () => {
+  it('op 6: after the app is switched to ownerOnlySecretRotation, a developer\'s replay → 403, not the secret again', async () => {
+    const developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const k = key();
+    const first = await regenerateSecret(server, developer.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
+    assert.equal(first.status, 200, first.text);
+    const patched = await server.req('PATCH', appPath(admin.orgId, app.clientId), { token: admin.accessToken, json: { ownerOnlySecretRotation: true } });
+    assert.equal(patched.status, 200, patched.text);
+    const replay = await regenerateSecret(server, developer.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
+    assertErrorCode(server, replay, 403, 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR', '330.108');
+    assert.ok(!replay.text.includes(first.body.clientSecret), 'the refused replay does not carry the secret');
+  });
+
+  it('op 6: after the app is deleted, a replay → 404, not the dead secret', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const k = key();
+    const first = await regenerateSecret(server, admin.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
+    assert.equal(first.status, 200, first.text);
+    const deleted = await server.req('DELETE', `/orgs/${admin.orgId}/oauth-apps`, { token: admin.accessToken, json: { clientIdsToDelete: [app.clientId] } });
+    assert.equal(deleted.status, 200, deleted.text);
+    const replay = await regenerateSecret(server, admin.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
+    assertErrorCode(server, replay, 404, 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR');
+    assert.ok(!replay.text.includes(first.body.clientSecret));
+  });
+
+  it('op 7: a replay after the app was given a role above the caller\'s → 403 escalation', async () => {
+    const orgAdmin = await addUser(server, admin.orgId, 'org_admin');
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const k = key();
+    const next = suppliedSecret('esc');
+    assertEmpty200(await rotateSecret(server, orgAdmin.accessToken, admin.orgId, app.clientId, next, 3600, { headers: { 'idempotency-key': k } }), 'rotation');
+    const patched = await server.req('PATCH', appPath(admin.orgId, app.clientId), {
+      token: admin.accessToken, json: { allowedScopes: { organizationScopes: { roles: [{ name: 'org_owner' }] } } },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const replay = await rotateSecret(server, orgAdmin.accessToken, admin.orgId, app.clientId, next, 3600, { headers: { 'idempotency-key': k } });
+    assertErrorCode(server, replay, 403, 'OAUTH_ORG_CLIENT_ROLE_ESCALATION_ERROR');
+  });
+
+  it('op 1: a replay by a caller who was since demoted below the app\'s role → 403 escalation', async () => {
+    const username = `demoted-${randomUUID()}@example.com`;
+    const orgAdmin = await addUser(server, admin.orgId, 'org_admin', { username });
+    const body = appBody({ allowedScopes: { organizationScopes: { roles: [{ name: 'org_admin' }] } } });
+    const k = key();
+    const first = await create(body, k, orgAdmin.accessToken);
+    assert.equal(first.status, 200, first.text);
+    await server.cli(['user', 'add', '--org', admin.orgId, '--username', username, '--role', 'org_member', '--developer']);
+    const demotedToken = await exchangeApiToken(server, orgAdmin.apiToken);
+    const replay = await create(body, k, demotedToken);
+    assertErrorCode(server, replay, 403, 'OAUTH_ORG_CLIENT_ROLE_ESCALATION_ERROR');
+    assert.ok(!replay.text.includes(first.body.clientSecret));
+  });
+});
+
+describe('ownerOnlySecretRotation', () => {
+  let ownerOnly: CreatedApp;
+  let orgAdmin: UserCred;
+  let developer: UserCred;
+  before(async () => {
+    ownerOnly = await createApp(server, admin.accessToken, admin.orgId, { ownerOnlySecretRotation: true });
+    orgAdmin = await addUser(server, admin.orgId, 'org_admin');
+    developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
+  });
+
+  for (const who of ['org_admin', 'developer'] as const) {
+    it(`${who}: regenerate, rotate, delete-old and PATCH secret → 403 330.108; the secret still works`, async () => {
+      const token = who === 'org_admin' ? orgAdmin.accessToken : developer.accessToken;
+      const owner403 = (res: HttpResult) => assertErrorCode(server, res, 403, 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR', '330.108');
+      owner403(await regenerateSecret(server, token, admin.orgId, ownerOnly.clientId));
+      owner403(await rotateSecret(server, token, admin.orgId, ownerOnly.clientId, suppliedSecret('own'), 3600));
+      owner403(await deleteOldSecret(server, token, admin.orgId, ownerOnly.clientId));
+      owner403(await server.req('PATCH', appPath(admin.orgId, ownerOnly.clientId), { token, json: { secret: suppliedSecret('own') } }));
+      await assertSecretWorks(server, ownerOnly.clientId, ownerOnly.clientSecret, 'the untouched secret');
+    });
+  }
+
+  it('offering the current secret as the new one is no oracle: a non-owner gets 403, not 400 "not different"', async () => {
+    const supplied = suppliedSecret('oracle');
+    const app = await createApp(server, admin.accessToken, admin.orgId, { secret: supplied, ownerOnlySecretRotation: true });
+    const res = await rotateSecret(server, developer.accessToken, admin.orgId, app.clientId, supplied, 3600);
+    assertErrorCode(server, res, 403, 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR');
+    const asOwner = await rotateSecret(server, admin.accessToken, admin.orgId, app.clientId, supplied, 3600);
+    assertErrorCode(server, asOwner, 400, 'NEW_CLIENT_SECRET_AND_CURRENT_SECRET_NOT_DIFFERENT');
+  });
+
+  it('a non-owner cannot switch it off (403) but may switch it on; an owner may switch it off', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const patch = (token: string, value: boolean) => server.req('PATCH', appPath(admin.orgId, app.clientId), { token, json: { ownerOnlySecretRotation: value } });
+    const on = await patch(orgAdmin.accessToken, true);
+    assert.equal(on.status, 200, on.text);
+    assert.equal(on.body.ownerOnlySecretRotation, true);
+    assertErrorCode(server, await patch(orgAdmin.accessToken, false), 403, 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR');
+    const still = await server.req('GET', appPath(admin.orgId, app.clientId), { token: admin.accessToken });
+    assert.equal(still.body.ownerOnlySecretRotation, true, 'the refused PATCH changed nothing');
+    const off = await patch(admin.accessToken, false);
+    assert.equal(off.status, 200, off.text);
+    assert.equal(off.body.ownerOnlySecretRotation, false);
+    assert.equal((await regenerateSecret(server, orgAdmin.accessToken, admin.orgId, app.clientId)).status, 200, 'now an admin may regenerate');
+  });
+
+  it('an owner regenerates: 200, the new secret is the only one', async () => {
+    const res = await regenerateSecret(server, admin.accessToken, admin.orgId, ownerOnly.clientId);
+    assert.equal(res.status, 200, res.text);
+    await assertSecretWorks(server, ownerOnly.clientId, res.body.clientSecret, 'the owner\'s new secret');
+    await assertSecretRefused(server, ownerOnly.clientId, ownerOnly.clientSecret, 'the replaced secret');
+  });
+});
+
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);

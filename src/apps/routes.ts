@@ -1,5 +1,5 @@
 // HTTP for the OAuth-app operations (SPEC §5.1 ops 1–5 and 9): parse, call the service, write.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BASE_PATH } from '../config.js';
@@ -11,7 +11,7 @@ import {
   AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
-import { createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
+import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 
@@ -19,7 +19,8 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/orgs/:orgId/oauth-apps', {
-    config: { idempotent: true },
+    // A replayed create is allowed only while the caller could still create such an app.
+    config: { idempotent: { beforeReplay: async (request: FastifyRequest) => { checkMayCreateApp(actorOf(request), request.body as OrgOAuthAppRequest); } } },
     schema: {
       tags: TAGS, operationId: 'createOrganizationOAuthApplication', summary: 'Create an organization-managed OAuth app',
       description: 'Returns the client id and, for confidential apps, the secret — shown this once. [ours] `Idempotency-Key` replays the first response for 10 minutes.',

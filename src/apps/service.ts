@@ -5,6 +5,7 @@ import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
+import { OWNER_ROLE } from '../identity/roles.js';
 import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
 import { insertSecret } from '../secrets/store.js';
 import type { VerifyContext } from '../secrets/verifier.js';
@@ -22,9 +23,15 @@ export interface CreatedApp {
   clientSecret?: string;
 }
 
-export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
+/** The rules and the no-escalation check a create must pass; returns the app to store. */
+export function checkMayCreateApp(actor: RequestActor, body: OrgOAuthAppRequest): AppDraft {
   const draft = draftFromCreate(body, actor.roles);
   checkNoEscalation(actor.roles, draft.settings);
+  return draft;
+}
+
+export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
+  const draft = checkMayCreateApp(actor, body);
   const id = body.id ?? generateAppId();
   // The KDF runs before the transaction so no lock is held while it works.
   const secret: NewSecret | undefined = draft.publicClient ? undefined
@@ -69,7 +76,8 @@ export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, org
 
 export async function getApp(db: Db, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
   const app = await store.findAppInOrg(db, orgId, appId);
-  if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  // An app being deleted is already gone for the API, as it is for the listing.
+  if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   return appResponse(app, nowSeconds());
 }
 
@@ -79,6 +87,10 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
     const draft = draftFromUpdate(existing, body);
     checkNoEscalation(actor.roles, draft.settings);
+    // The owners' lock on the secrets is theirs to lift: anyone may switch it on, only an owner off.
+    if (existing.settings.ownerOnlySecretRotation && !draft.settings.ownerOnlySecretRotation && !actor.roles.includes(OWNER_ROLE)) {
+      throw fail('SECRET_CHANGE_OWNER_ONLY', 'Only an organization owner may switch off ownerOnlySecretRotation');
+    }
     await store.updateApp(trx, app.id, {
       display_name: draft.displayName,
       settings: JSON.stringify(draft.settings),

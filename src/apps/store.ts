@@ -46,7 +46,8 @@ export interface AppPageQuery {
 }
 
 export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
-  let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId);
+  // An app being deleted is already gone for the API (SPEC §5.1 op 5).
+  let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active');
   if (query.searchTerm) {
     const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     // ESCAPE is spelled out: SQLite has no default escape character for LIKE.

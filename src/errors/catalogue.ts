@@ -36,6 +36,7 @@ export const catalogue = {
   // --- organization-managed OAuth apps (module 330) ---
   ESCALATION_ORG_ROLE: { status: 403, moduleCode: 330, code: 106, errorCode: 'OAUTH_ORG_CLIENT_ROLE_ESCALATION_ERROR', message: 'An app cannot be granted an organization role above the caller\'s own' },
   ESCALATION_ALL_ROLES: { status: 403, moduleCode: 330, code: 107, errorCode: 'OAUTH_ORG_CLIENT_ALL_ROLES_ESCALATION_ERROR', message: 'With allRoles the app would hold organization roles above the caller\'s own' },
+  SECRET_CHANGE_OWNER_ONLY: { status: 403, moduleCode: 330, code: 108, errorCode: 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR', message: 'Only an organization owner may change the secrets of this app (ownerOnlySecretRotation)' },
   APP_RULE_VIOLATION: { status: 400, moduleCode: 330, code: 114, errorCode: 'OAUTH_ORG_CLIENT_UPDATE_ERROR', message: 'The OAuth app is invalid' },
   APP_NOT_OWNED: { status: 404, moduleCode: 330, code: 116, errorCode: 'OAUTH_ORG_CLIENT_DELETE_NOT_OWNED_BY_THE_ORG', message: 'The OAuth app is not owned by the organization' },
   INVALID_GRANT_TYPE: { status: 400, moduleCode: 330, code: 120, errorCode: 'OAUTH_ORG_CLIENT_INVALID_GRANT_TYPE_ERROR', message: 'Unsupported grant type' },

@@ -3,6 +3,7 @@ import type { OrgRole } from '../db/schema.js';
 
 export const ORG_ROLES: readonly OrgRole[] = ['org_owner', 'org_admin', 'org_member'];
 export const DEVELOPER_ROLE = 'developer';
+export const OWNER_ROLE = 'org_owner';
 
 /** Roles that may use the organization-managed OAuth app API (seed: Access Policy). */
 export const APP_MANAGER_PERMS: readonly string[] = ['csp:org_owner', 'csp:org_admin', 'csp:developer'];

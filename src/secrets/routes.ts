@@ -1,5 +1,5 @@
 // HTTP for an app's secret (SPEC §5.1 ops 6–8, and the secrets listing of §6.4); op 6 is the seed.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { actorOf } from '../http/auth.js';
@@ -7,17 +7,28 @@ import { errorResponses, MANAGEMENT_SECURITY, IDEMPOTENCY_HEADER } from '../http
 import type { Services } from '../http/services.js';
 import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
 import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
-import { changeSecrets, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
+import type { IdempotentRoute } from '../http/idempotency.js';
+import { changeSecrets, checkMayChangeSecrets, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 // An empty 200 ("OK", no schema in CSP); the handler sends no body.
 const EmptyResponse = { description: 'OK, empty body' } as const;
 
+/** A replayed secret change is allowed only while the change itself still would be. */
+function replayedSecretChange(services: Services): IdempotentRoute {
+  return {
+    async beforeReplay(request: FastifyRequest) {
+      const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
+      await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId);
+    },
+  };
+}
+
 export async function secretRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.put('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { emptyObjectBody: true, idempotent: true },
+    config: { emptyObjectBody: true, idempotent: replayedSecretChange(services) },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
       description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\n[ours] `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',
@@ -37,7 +48,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   });
 
   app.post('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { idempotent: true },
+    config: { idempotent: replayedSecretChange(services) },
     schema: {
       tags: TAGS, operationId: 'rotateOrganizationOAuthApplicationSecret', summary: 'Set a new secret via owner rotation',
       description: 'The new secret becomes current; the old one stays valid until `secretRotationExpirationInSeconds` from now, so clients can switch without downtime. 409 while a rotation is already in progress.',

@@ -10,6 +10,7 @@ import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from '../apps/stor
 import type { SecretMetadata } from './schemas.js';
 import { MAX_ACCESS_TOKEN_TTL, readSettings } from '../apps/settings.js';
 import { checkNoEscalation } from '../apps/rules.js';
+import { OWNER_ROLE } from '../identity/roles.js';
 import { denyTokensOfSecrets } from '../tokens/denylist.js';
 import { generateClientSecret } from './generate.js';
 import { isValidAt, transitionFor, type SecretChange } from './lifecycle.js';
@@ -78,13 +79,54 @@ const AUDIT_ACTION: Readonly<Record<SecretChange, AuditAction>> = {
   deleteOld: 'secret.delete_old',
 };
 
+/**
+ * May this caller change this app's secrets? The checks every secret change and every replay of one
+ * (Idempotency-Key) pass, in the order a caller would want to hear about them.
+ */
+export function authorizeSecretChange(actor: RequestActor, app: AppRow | undefined, orgId: string, appId: string): asserts app is AppRow {
+  if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
+  if (app.public_client === 1) throw fail('PUBLIC_CLIENT_HAS_NO_SECRET');
+  const settings = readSettings(app);
+  if (settings.ownerOnlySecretRotation && !actor.roles.includes(OWNER_ROLE)) throw fail('SECRET_CHANGE_OWNER_ONLY');
+  // Whoever sets a secret can act as the app: a caller may not take the credentials of an app
+  // holding an org role above its own (SPEC §2, no escalation).
+  checkNoEscalation(actor.roles, settings);
+}
+
+/** The same checks, read without the app's lock: for replays and for prechecks before the lock. */
+export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<AppRow> {
+  const app = await findAppInOrg(db, orgId, appId);
+  authorizeSecretChange(actor, app, orgId, appId);
+  return app;
+}
+
+/**
+ * A caller-supplied secret equal to the current one is refused (SPEC §5.3). The memory-hard KDF
+ * runs here, before the lock, so concurrent changes of the app do not queue behind it; the caller
+ * is authorized first, so this is no oracle for guessing the current secret. Returns the id of the
+ * current secret it was compared with; inside the lock only a different current secret is compared again.
+ */
+async function precheckSecretDiffers(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<string | undefined> {
+  const plaintext = request.newSecret?.generated === false ? request.newSecret.plaintext : undefined;
+  if (plaintext === undefined) return undefined;
+  const app = await checkMayChangeSecrets(db, actor, request.orgId, request.appId);
+  const now = nowSeconds();
+  const valid = (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now));
+  // A change the state machine refuses gets its own error (e.g. 409 rotation in progress) under the lock.
+  if ('refuse' in transitionFor(valid, request.change, now)) return undefined;
+  const current = valid.find((s) => s.status === 'current');
+  if (!current) return undefined;
+  if (await verifySecret(plaintext, current.id, current.verifier, context)) throw fail('SECRET_NOT_DIFFERENT');
+  return current.id;
+}
+
 /** Applies one lifecycle change in one transaction; concurrent changes to one app queue on its lock. */
 export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
+  const comparedWith = await precheckSecretDiffers(db, actor, request, context);
   const result = await db.transaction().execute(async (trx) => {
     const app = await lockAppInOrg(trx, request.orgId, request.appId);
-    if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${request.appId}' not found in organization ${request.orgId}`);
-    if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
-    if (app.public_client === 1) throw fail('PUBLIC_CLIENT_HAS_NO_SECRET');
+    authorizeSecretChange(actor, app, request.orgId, request.appId);
 
     const now = nowSeconds();
     const secrets = await store.listSecrets(trx, app.id);
@@ -95,10 +137,9 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     const current = valid.find((s) => s.status === 'current');
     if (transition.addsCurrent) {
       if (!request.newSecret) throw new Error(`change ${request.change} needs a new secret`);
-      // Whoever sets a secret can act as the app: a caller may not take the credentials of an app
-      // holding an org role above its own (SPEC §2, no escalation).
-      checkNoEscalation(actor.roles, readSettings(app));
-      if (!request.newSecret.generated && current && await verifySecret(request.newSecret.plaintext, current.id, current.verifier, context)) {
+      // Rare: the current secret changed between the precheck and the lock.
+      if (!request.newSecret.generated && current && current.id !== comparedWith
+        && await verifySecret(request.newSecret.plaintext, current.id, current.verifier, context)) {
         throw fail('SECRET_NOT_DIFFERENT');
       }
     }
