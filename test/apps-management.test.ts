@@ -147,6 +147,10 @@ describe('op 2 — GET /orgs/{orgId}/oauth-apps (list)', () => {
     assert.deepEqual(res.body.results, []);
     assert.equal(res.body.totalResults, 201);
     assert.ok(!('nextLink' in res.body));
+    // Its prevLink leads back to the last page that has items, not to another empty one.
+    assert.equal(queryOf(res.body.prevLink).get('pageStart'), '192');
+    const back = await follow(res.body.prevLink, owner.accessToken);
+    assert.deepEqual(back.body.results.map((a: Json) => a.id), all.slice(191, 201).map((a) => a.id));
   });
 
   it('searchTerm matches a case-insensitive substring of displayName', async () => {

@@ -143,6 +143,18 @@ describe('POST /orgs/{orgId}/oauth-apps — create', () => {
   it('no token → 401', async () => {
     assertCspError(await server.req('POST', `/orgs/${admin.orgId}/oauth-apps`, { json: appBody() }), 401, {}, server);
   });
+
+  it('generalScopes that look like permissions (csp:…, external/…) or hold spaces → 400; plain words reach the token scope', async () => {
+    const scopes = (generalScopes: string[]) => appBody({ allowedScopes: { organizationScopes: { roles: [{ name: 'developer' }] }, generalScopes } });
+    for (const bad of ['csp:org_owner', 'CSP:org_admin', 'external/svc-1/admin', 'openid csp:org_owner']) {
+      assertCspError(await create(scopes(['openid', bad])), 400, { messageIncludes: ['generalScopes'] }, server);
+    }
+    const ok = await create(scopes(['openid', 'profile']));
+    assert.equal(ok.status, 200, ok.text);
+    const tok = await clientCredentials(server, ok.body.clientId, ok.body.clientSecret);
+    assert.equal(tok.status, 200, tok.text);
+    assert.deepEqual(tok.body.scope.split(' ').sort(), ['csp:developer', 'openid', 'profile']);
+  });
 });
 
 describe('GET /orgs/{orgId}/oauth-apps/{oauthAppId} — get', () => {

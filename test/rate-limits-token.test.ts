@@ -75,6 +75,15 @@ describe('failed client authentications per client id', () => {
     assert.match(refused.body.message, /failed client authentications/);
   });
 
+  it(`concurrent wrong secrets: exactly ${AUTH_FAILURE_BUDGET} are checked (401), the rest 429 — a burst gets no extra guesses`, async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    // TOKEN_BUDGET (3) of these pass the per-client budget; the failure budget (2) must hold among them.
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => clientCredentials(server, app.clientId, `Wrong!burst-${i}`)));
+    const statuses = results.map((r) => r.status).sort();
+    assert.equal(statuses.filter((s) => s === 401).length, AUTH_FAILURE_BUDGET, `statuses: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 8 - AUTH_FAILURE_BUDGET);
+  });
+
   it('successes do not count: a client using its secret correctly is never refused for failures', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     for (let i = 0; i < TOKEN_BUDGET; i++) assert.equal((await clientCredentials(server, app.clientId, app.clientSecret)).status, 200);
@@ -97,8 +106,9 @@ describe('GET /metrics', () => {
     const res = await server.req('GET', '/metrics', { root: true });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 3$/m);
-    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="auth_failures"\} 1$/m);
+    // token: 2 earlier + 1 API-token exchange + 5 of the burst; auth_failures: 1 earlier + 1 of the burst.
+    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 8$/m);
+    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="auth_failures"\} 2$/m);
     assert.match(res.text, /^orgauth_tokens_issued_total\{grant="client_credentials"\} \d+$/m);
     assert.match(res.text, /^orgauth_http_request_duration_seconds_bucket\{.*route="\/csp\/gateway\/am\/api\/auth\/token".*\} \d+$/m);
   });

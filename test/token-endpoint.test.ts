@@ -108,6 +108,15 @@ describe('POST /auth/authorize and /auth/token — client_credentials', () => {
     assert.ok(['invalid_request', 'unsupported_grant_type'].includes(res.body.error), res.text);
   });
 
+  it('client_secret in the URL → 400 invalid_request, even with the right secret (RFC 6749 §2.3.1); no token', async () => {
+    const res = await server.req('POST', '/auth/token', {
+      query: { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret }, body: '',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assertCspError(res, 400, { oauthError: 'invalid_request', messageIncludes: ['client_secret'] }, server);
+    assert.ok(!('access_token' in res.body));
+  });
+
   it('the access token verifies against /auth/keys (jose createRemoteJWKSet) with iss == discovery issuer', async () => {
     const res = await clientCredentials(server, app.clientId, app.clientSecret, 'basic');
     const d = await discovery(server);
@@ -267,7 +276,7 @@ describe('client_credentials — properties', () => {
     }), { numRuns: 15 });
   });
 
-  it('a caller-supplied secret with + and % works in raw and in percent-encoded Basic', { todo: 'SPEC §3.1 fixes no reading for these; curl sends raw, oauth4webapi encoded' }, async () => {
+  it('a caller-supplied secret with + and % works in raw and in percent-encoded Basic', async () => {
     const secret = 'Pa55+w%rd!2';
     const created = await createApp(server, admin.accessToken, admin.orgId, { secret });
     for (const shape of ['basic', 'basic-urlencoded', 'post'] as const) {

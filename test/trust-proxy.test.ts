@@ -3,7 +3,7 @@
 // client address the trusted proxy reports in X-Forwarded-For — and only a trusted proxy's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertCspError, bootstrapAdmin, startServer, type Admin, type TestServer } from './helpers/index.js';
+import { assertCspError, bootstrapAdmin, clientCredentials, createApp, startServer, type Admin, type TestServer } from './helpers/index.js';
 
 const BUDGET = 2;
 
@@ -40,5 +40,28 @@ describe('ORGAUTH_TRUST_PROXY and per-address budgets', () => {
     const statuses: number[] = [];
     for (let i = 0; i <= BUDGET; i++) statuses.push((await exchange(plain, ignored.apiToken, `192.0.2.${i + 1}`)).status);
     assert.deepEqual(statuses, [...Array(BUDGET).fill(200), 429]);
+  });
+});
+
+describe('failed client authentications count per client id and address', () => {
+  it('wrong secrets sprayed from one address lock out that address only, not the real client elsewhere', async () => {
+    const server = await startServer({ env: { RATE_LIMIT_AUTH_FAILURES: `${BUDGET}/60`, ORGAUTH_TRUST_PROXY: '127.0.0.1,::1' } });
+    try {
+      const owner = await bootstrapAdmin(server);
+      const victim = await createApp(server, owner.accessToken, owner.orgId);
+      const attempt = (address: string, secret: string) => server.req('POST', '/auth/token', {
+        form: { grant_type: 'client_credentials' },
+        headers: { authorization: 'Basic ' + Buffer.from(`${victim.clientId}:${secret}`).toString('base64'), 'x-forwarded-for': address },
+      });
+      for (let i = 0; i < BUDGET; i++) assertCspError(await attempt('198.51.100.66', `Wrong!${i}`), 401);
+      const locked = await attempt('198.51.100.66', victim.clientSecret);
+      assertCspError(locked, 429, {}, server);
+      assert.match(locked.body.message, /failed client authentications/);
+      const real = await attempt('203.0.113.10', victim.clientSecret);
+      assert.equal(real.status, 200, `the real client, from its own address, still gets tokens: ${real.text}`);
+      assert.equal((await clientCredentials(server, victim.clientId, victim.clientSecret)).status, 200);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -16,3 +16,18 @@ export function appPerms(settings: AppSettings): string[] {
   }
   return [...new Set(perms)];
 }
+
+/**
+ * A general scope is a plain OAuth scope word. It may not look like a permission (`csp:…`,
+ * `external/…`): a resource server reading the token's `scope` instead of `perms` must not be
+ * fooled into granting a role the app does not hold. No whitespace: `scope` is space-separated.
+ */
+export function isGrantableGeneralScope(scope: string): boolean {
+  const lower = scope.toLowerCase();
+  return !/\s/.test(scope) && !lower.startsWith('csp:') && !lower.startsWith('external/');
+}
+
+/** The token's `scope`: the general scopes, then the permissions. */
+export function appScope(settings: AppSettings, perms: readonly string[]): string {
+  return [...settings.allowedScopes.generalScopes.filter(isGrantableGeneralScope), ...perms].join(' ');
+}

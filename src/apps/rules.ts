@@ -3,7 +3,7 @@
 import { fail } from '../errors/errors.js';
 import { highestRank, ROLE_RANK } from '../identity/roles.js';
 import type { OrgOAuthAppRequest, OrgOAuthAppUpdateRequest } from './schemas.js';
-import { appOrgRoles } from './grants.js';
+import { appOrgRoles, isGrantableGeneralScope } from './grants.js';
 import { DEFAULT_SETTINGS, type AllowedScopes, type AppSettings, type RoleBinding } from './settings.js';
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -100,6 +100,11 @@ export function checkAppRules({ publicClient, settings }: AppDraft): void {
   if (orgScopes.allPermissions && orgScopes.permissions.length > 0) throw fail('APP_RULE_VIOLATION', 'organizationScopes.permissions must be empty when allPermissions is true');
   for (const role of orgScopes.roles) {
     if (!ASSIGNABLE_ORG_ROLES.has(role.name)) throw fail('APP_RULE_VIOLATION', `'${printable(role.name)}' is not an organization role`);
+  }
+  for (const scope of settings.allowedScopes.generalScopes) {
+    if (!isGrantableGeneralScope(scope)) {
+      throw fail('APP_RULE_VIOLATION', `generalScopes: '${printable(scope)}' must be one word and not a permission (csp:…, external/…)`);
+    }
   }
   for (const service of settings.allowedScopes.servicesScopes) {
     if (service.allRoles && service.roles.length > 0) throw fail('APP_RULE_VIOLATION', 'servicesScopes[].roles must be empty when allRoles is true');

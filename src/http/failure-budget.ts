@@ -1,13 +1,20 @@
-// The budget of failed client authentications per client id (SPEC §7): only failures count, and a
-// client id over budget is refused before its secret is even checked. In Redis when configured (one
-// budget for all nodes), else in this process.
+// The budget of failed client authentications (SPEC §7), per client id and source address: a
+// client id over budget is refused before its secret is even checked. The address is part of the
+// key so that someone spraying wrong secrets for a client id locks out only themselves, not the
+// real client calling from its own address. In Redis when configured (one budget for all nodes),
+// else in this process.
+//
+// Every attempt reserves one failure before the secret is checked and gives it back when the
+// attempt did not fail authentication. Counting only after the check would let a burst of
+// concurrent guesses all pass the "within budget?" test before any of them is counted.
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
 
 export interface FailureBudget {
-  /** Seconds until `key` may authenticate again; 0 while it is within budget. */
-  blockedFor(key: string): Promise<number>;
-  recordFailure(key: string): Promise<void>;
+  /** Reserves one failure for `key`: 0 when reserved, else the seconds to wait (nothing reserved). */
+  reserve(key: string): Promise<number>;
+  /** The attempt did not fail authentication: its reservation is given back. */
+  release(key: string): Promise<void>;
   readonly budget: RateBudget;
 }
 
@@ -15,9 +22,9 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
   return redis ? redisFailureBudget(budget, redis) : memoryFailureBudget(budget);
 }
 
-/** Fixed window: the first failure opens a window of `windowSeconds`. */
+/** Fixed window: the first attempt opens a window of `windowSeconds`. */
 function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudget {
-  const windows = new Map<string, { failures: number; resetAt: number }>();
+  const windows = new Map<string, { count: number; resetAt: number }>();
   const live = (key: string, now: number) => {
     const entry = windows.get(key);
     if (entry && entry.resetAt <= now) {
@@ -28,56 +35,65 @@ function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudge
   };
   return {
     budget,
-    async blockedFor(key) {
-      const now = Date.now();
-      const entry = live(key, now);
-      return entry && entry.failures >= budget.max ? Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) : 0;
-    },
-    async recordFailure(key) {
+    async reserve(key) {
       const now = Date.now();
       const entry = live(key, now);
       if (entry) {
-        entry.failures += 1;
-        return;
+        if (entry.count >= budget.max) return Math.max(1, Math.ceil((entry.resetAt - now) / 1000));
+        entry.count += 1;
+        return 0;
       }
       if (windows.size >= maxKeys) {
         // A spray of made-up client ids must not grow the map without bound: drop the oldest window.
         const oldest = windows.keys().next().value;
         if (oldest !== undefined) windows.delete(oldest);
       }
-      windows.set(key, { failures: 1, resetAt: now + budget.windowSeconds * 1000 });
+      windows.set(key, { count: 1, resetAt: now + budget.windowSeconds * 1000 });
+      return 0;
+    },
+    async release(key) {
+      const entry = live(key, Date.now());
+      if (entry && entry.count > 0) entry.count -= 1;
     },
   };
 }
 
-// INCR, and start the window on the first failure, atomically.
-const RECORD_FAILURE = `
+// Reserve: INCR (opening the window on the first attempt); over budget, undo and return the wait.
+const RESERVE = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
+if n > tonumber(ARGV[2]) then
+  redis.call('DECR', KEYS[1])
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl <= 0 then ttl = tonumber(ARGV[1]) end
+  return ttl
+end
+return 0`;
 
-/** Redis errors fail open (not blocked, failure not counted), with a throttled warning. */
+// Release: DECR only a live, positive count (a DECR of an expired key would create one with no TTL).
+const RELEASE = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0`;
+
+/** Redis errors fail open (nothing reserved, nothing refused), with a throttled warning. */
 function redisFailureBudget(budget: RateBudget, redis: RedisLink): FailureBudget {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
+  const windowMs = String(budget.windowSeconds * 1000);
   return {
     budget,
-    async blockedFor(key) {
+    async reserve(key) {
       try {
-        const results = await redis.client.multi().get(redisKey(key)).pttl(redisKey(key)).exec();
-        const failure = results?.find(([error]) => error)?.[0];
-        if (!results || failure) throw failure ?? new Error('MULTI aborted');
-        const count = Number(results[0]?.[1] ?? 0);
-        const pttl = Number(results[1]?.[1] ?? -2);
-        if (count < budget.max) return 0;
-        return pttl > 0 ? Math.max(1, Math.ceil(pttl / 1000)) : budget.windowSeconds;
+        const waitMs = Number(await redis.client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max)));
+        return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
       } catch (error) {
         redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
         return 0;
       }
     },
-    async recordFailure(key) {
+    async release(key) {
       try {
-        await redis.client.eval(RECORD_FAILURE, 1, redisKey(key), String(budget.windowSeconds * 1000));
+        await redis.client.eval(RELEASE, 1, redisKey(key));
       } catch (error) {
         redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
       }

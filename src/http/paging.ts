@@ -37,6 +37,7 @@ export function pageLinks(path: string, page: Page, total: number, extra: Record
   };
   const links: { nextLink?: string; prevLink?: string } = {};
   if (page.start - 1 + page.limit < total) links.nextLink = link(page.start + page.limit);
-  if (page.start > 1) links.prevLink = link(Math.max(1, page.start - page.limit));
+  // Past the end, the previous page is the last one that has items, not another empty one.
+  if (page.start > 1) links.prevLink = link(Math.max(1, Math.min(page.start - page.limit, total - page.limit + 1)));
   return links;
 }

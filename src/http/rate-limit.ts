@@ -1,7 +1,7 @@
 // Rate limits (SPEC §7), three budgets from configuration:
 //   management     RATE_LIMIT_MANAGEMENT    per caller (token subject; address when unauthenticated)
 //   token          RATE_LIMIT_TOKEN         per client id at the token endpoints (address without one)
-//   auth_failures  RATE_LIMIT_AUTH_FAILURES failed client authentications per client id
+//   auth_failures  RATE_LIMIT_AUTH_FAILURES failed client authentications per client id and address
 // Counters are @fastify/rate-limit's (its Redis store with REDIS_URL, so all nodes share one budget)
 // plus failure-budget.ts. A 429 is thrown through the error mapper, so it carries the CSP body (and
 // the RFC 6749 fields on token endpoints) with Retry-After and RateLimit-Limit/Remaining/Reset.
@@ -12,7 +12,7 @@ import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { createFailureBudget } from './failure-budget.js';
 import { rateLimitRejections, rateLimitStoreErrors } from './metrics.js';
-import { callerKey, clientKey } from './rate-limit-keys.js';
+import { addressKey, callerKey, clientKey } from './rate-limit-keys.js';
 import type { Services } from './services.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
@@ -24,23 +24,47 @@ export async function limitManagementApi(scope: FastifyInstance, services: Servi
   scope.addHook('preHandler', async (request, reply) => check(request, reply));
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The failed-authentication budget key this request holds a reservation on. */
+    authFailureReservation?: string;
+  }
+}
+
 /** Token endpoints: the per-client budget, then the failed-authentication budget, before any secret is checked. */
 export async function limitTokenEndpoints(scope: FastifyInstance, services: Services): Promise<void> {
   const check = await sharedCounter(scope, services, 'token', services.config.rateLimits.token, clientKey);
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
-    // Both counters at once: with Redis that is one round trip of latency, not two.
-    const [, retryAfter] = await Promise.all([check(request, reply), failures.blockedFor(clientKey(request))]);
+    await check(request, reply);
+    // Only after the request is within the per-client budget: a request refused there must not hold
+    // a reservation that crowds out one that will really be checked.
+    const key = failureKey(request);
+    const retryAfter = await failures.reserve(key);
     if (retryAfter > 0) {
       rateLimitRejections.inc({ budget: 'auth_failures' });
       throw tooManyRequests('auth_failures', failures.budget, retryAfter);
     }
+    request.authFailureReservation = key;
   });
-  // onError runs before the error is sent, so the next attempt already sees this failure.
+  // A failed client authentication keeps its reservation; it is settled before the error is sent,
+  // so the next attempt already sees it.
   scope.addHook('onError', async (request, _reply, error) => {
-    if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') await failures.recordFailure(clientKey(request));
+    if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') request.authFailureReservation = undefined;
   });
+  // Every other outcome gives the reservation back.
+  scope.addHook('onResponse', async (request) => {
+    const key = request.authFailureReservation;
+    if (key === undefined) return;
+    request.authFailureReservation = undefined;
+    await failures.release(key);
+  });
+}
+
+/** Failed authentications count per claimed client id and source address (see failure-budget.ts). */
+function failureKey(request: FastifyRequest): string {
+  return `${clientKey(request)}|${addressKey(request)}`;
 }
 
 /**

@@ -159,6 +159,12 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
 
 /** Query and body parameters merged (body wins); each must be a single string. */
 function tokenParams(request: FastifyRequest): TokenParams {
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query && typeof query === 'object' && 'client_secret' in query) {
+    // RFC 6749 §2.3.1: never in the URL, where proxies and browsers keep it. Refused, not ignored,
+    // so the client learns why; the request log masks the value.
+    throw fail('OAUTH_INVALID_REQUEST', 'client_secret must not be sent in the URL; use HTTP Basic or the form body');
+  }
   const merged: Record<string, string | undefined> = {};
   for (const source of [request.query, request.body]) {
     if (source === undefined || source === null) continue;

@@ -5,7 +5,7 @@ import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { findAppById, type AppRow } from '../apps/store.js';
 import { readSettings } from '../apps/settings.js';
-import { appPerms } from '../apps/grants.js';
+import { appPerms, appScope } from '../apps/grants.js';
 import { resolveApiToken } from '../identity/service.js';
 import { rolesToPerms } from '../identity/roles.js';
 import { matchSecret } from '../secrets/service.js';
@@ -80,7 +80,7 @@ export async function clientCredentialsGrant(deps: TokenServiceDeps, client: Aut
     access_token: signed.token,
     token_type: 'bearer',
     expires_in: settings.accessTokenTTL,
-    scope: [...settings.allowedScopes.generalScopes, ...perms].join(' '),
+    scope: appScope(settings, perms),
   };
 }
 
