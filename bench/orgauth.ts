@@ -1,4 +1,4 @@
-// Starting orgauth (node dist/main.js) for the benchmark, bootstrapping it through its CLI and
+// Starting orgauth (node dist/start.cjs, what `npm start` runs) for the benchmark, bootstrapping it through its CLI and
 // exchanging the API token for management access tokens.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -67,7 +67,7 @@ export function orgauthEnv(dataDir: string, port: number, databaseUrl?: string, 
 }
 
 export function startOrgauth(root: string, env: Record<string, string>): Promise<Server> {
-  return startServer({ name: 'orgauth', args: ['dist/main.js'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root });
+  return startServer({ name: 'orgauth', args: ['dist/start.cjs'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root });
 }
 
 export async function bootstrap(root: string, env: Record<string, string>): Promise<Bootstrap> {

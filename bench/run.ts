@@ -212,7 +212,7 @@ async function main(): Promise<void> {
   let orgauth: Workload[] = [];
   let creds: Cred[];
   if (!args['skip-orgauth']) {
-    if (!existsSync(path.join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does) or pass --skip-orgauth');
+    if (!existsSync(path.join(ROOT, 'dist/start.cjs'))) throw new Error('dist/start.cjs is missing: run `npm run build` (npm run bench does) or pass --skip-orgauth');
     ({ workloads: orgauth, creds } = await prepareOrgauth());
   } else {
     creds = fakeCreds(Math.floor(opt.apps * 0.9));

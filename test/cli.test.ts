@@ -110,7 +110,7 @@ describe('configuration errors stop the start with one clear line (SPEC §9)', (
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-config-'));
     try {
       const base: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', ORGAUTH_DATA_DIR: dir };
-      return spawnSync(process.execPath, [path.join(dist, 'main.js')], { env: { ...base, ...env }, timeout: 15_000, encoding: 'utf8' });
+      return spawnSync(process.execPath, [path.join(dist, 'start.cjs')], { env: { ...base, ...env }, timeout: 15_000, encoding: 'utf8' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

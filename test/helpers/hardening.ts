@@ -99,7 +99,7 @@ export function serverPid(server: TestServer): number {
     try {
       const environ = fs.readFileSync(`/proc/${entry}/environ`, 'latin1');
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'latin1');
-      if (cmdline.includes('main.js') && environ.includes(wanted) && environ.includes(`ORGAUTH_DATA_DIR=${server.dataDir}\0`)) return Number(entry);
+      if (cmdline.includes('start.cjs') && environ.includes(wanted) && environ.includes(`ORGAUTH_DATA_DIR=${server.dataDir}\0`)) return Number(entry);
     } catch { /* gone or not ours */ }
   }
   throw new Error(`no process found for the server on port ${server.port}`);

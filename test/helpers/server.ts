@@ -1,4 +1,4 @@
-// Starts a real orgauth server (dist/main.js) on a free port for one test file, and remembers every
+// Starts a real orgauth server (dist/start.cjs, what `npm start` runs) on a free port for one test file, and remembers every
 // secret the file saw so that stop() can prove none of them reached a log line or the data folder.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { AssertionError } from 'node:assert/strict';
@@ -129,7 +129,7 @@ function serverEnv(port: number, dataDir: string, uniq: string, overrides: Recor
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   // ORGAUTH_TEST_DIST runs the suite against another build (e.g. an installed package).
   const dist = process.env.ORGAUTH_TEST_DIST ?? path.join(REPO_ROOT, 'dist');
-  const main = path.join(dist, 'main.js');
+  const main = path.join(dist, 'start.cjs');
   const cliJs = path.join(dist, 'cli.js');
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
 
