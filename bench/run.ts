@@ -126,6 +126,24 @@ async function prepareOrgauth(): Promise<{ workloads: Workload[]; creds: Cred[] 
     introspected.push({ app, token: (JSON.parse(text) as { access_token: string }).access_token });
   }
 
+  // Caller-supplied secrets are verified with Argon2id once per secret and process, then from the
+  // verified-secret cache. Pay that once for every one of them before measuring, so the rounds
+  // measure the steady state rather than how many of the 10% the warm-up happened to reach; the
+  // one-off cost is reported in the notes.
+  const supplied = ccPool.filter((a) => a.supplied);
+  const tPrime = Date.now();
+  let primeFailures = 0;
+  for (let i = 0; i < supplied.length; i += 16) {
+    await Promise.all(supplied.slice(i, i + 16).map(async (app) => {
+      const res = await fetch(`${base}/auth/authorize`, { method: 'POST', headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: 'grant_type=client_credentials' });
+      await res.arrayBuffer();
+      if (!res.ok) primeFailures += 1;
+    }));
+  }
+  const primeS = (Date.now() - tPrime) / 1000;
+  notes.push(`primed the ${supplied.length} caller-supplied secrets (one Argon2id verification each) in ${primeS.toFixed(1)} s before the rounds${primeFailures ? `; ${primeFailures} failed` : ''}`);
+  log(`primed ${supplied.length} caller-supplied secrets in ${primeS.toFixed(1)} s`);
+
   const all: Workload[] = [
     { server: 'orgauth', name: 'client_credentials', url: server.url, requests: async () => clientCredentialsRequests(`${BASE_PATH}/auth/authorize`, ccPool) },
     {

@@ -1,9 +1,11 @@
 // Every migration, in order. Kept in code (not files on disk) so dist/ carries them.
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001_initial.js';
+import { listActiveAppsIndex } from './002_list_active_apps_index.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_list_active_apps_index': listActiveAppsIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
