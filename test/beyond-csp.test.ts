@@ -294,6 +294,33 @@ describe('Idempotency-Key replays are authorized again', () => {
   });
 });
 
+describe('Idempotency-Key replays of op 1 show the secret only while the caller may still change it', () => {
+  it('after the app is deleted, a replayed create → 404, not the secret', async () => {
+    const body = appBody();
+    const k = key();
+    const first = await create(body, k);
+    assert.equal(first.status, 200, first.text);
+    const deleted = await server.req('DELETE', `/orgs/${admin.orgId}/oauth-apps`, { token: admin.accessToken, json: { clientIdsToDelete: [first.body.clientId] } });
+    assert.equal(deleted.status, 200, deleted.text);
+    const replay = await create(body, k);
+    assertErrorCode(server, replay, 404, 'OAUTH_ORGANIZATION_CLIENT_NOT_FOUND_ERROR');
+    assert.ok(!replay.text.includes(first.body.clientSecret));
+  });
+
+  it('after an owner switches on ownerOnlySecretRotation, a developer\'s replayed create → 403', async () => {
+    const developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
+    const body = appBody();
+    const k = key();
+    const first = await create(body, k, developer.accessToken);
+    assert.equal(first.status, 200, first.text);
+    const patched = await server.req('PATCH', appPath(admin.orgId, first.body.clientId), { token: admin.accessToken, json: { ownerOnlySecretRotation: true } });
+    assert.equal(patched.status, 200, patched.text);
+    const replay = await create(body, k, developer.accessToken);
+    assertErrorCode(server, replay, 403, 'OAUTH_ORG_CLIENT_OWNER_ONLY_SECRET_ROTATION_ERROR');
+    assert.ok(!replay.text.includes(first.body.clientSecret));
+  });
+});
+
 describe('ownerOnlySecretRotation', () => {
   let ownerOnly: CreatedApp;
   let orgAdmin: UserCred;

@@ -75,13 +75,21 @@ describe('failed client authentications per client id', () => {
     assert.match(refused.body.message, /failed client authentications/);
   });
 
-  it(`concurrent wrong secrets: exactly ${AUTH_FAILURE_BUDGET} are checked (401), the rest 429 — a burst gets no extra guesses`, async () => {
+  it(`after a first failure, concurrent wrong secrets get no extra guesses: ${AUTH_FAILURE_BUDGET} checked in all, the rest 429`, async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
-    // TOKEN_BUDGET (3) of these pass the per-client budget; the failure budget (2) must hold among them.
+    assertCspError(await clientCredentials(server, app.clientId, 'Wrong!first'), 401, { oauthError: 'invalid_client' }, server);
+    // The per-client budget (3) lets 2 more through; once the client id has failed, attempts in
+    // flight count as failures, so only one of them is checked.
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => clientCredentials(server, app.clientId, `Wrong!burst-${i}`)));
     const statuses = results.map((r) => r.status).sort();
-    assert.equal(statuses.filter((s) => s === 401).length, AUTH_FAILURE_BUDGET, `statuses: ${statuses.join(',')}`);
-    assert.equal(statuses.filter((s) => s === 429).length, 8 - AUTH_FAILURE_BUDGET);
+    assert.equal(statuses.filter((s) => s === 401).length, AUTH_FAILURE_BUDGET - 1, `statuses: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 8 - (AUTH_FAILURE_BUDGET - 1));
+  });
+
+  it(`a client that never failed is not limited by its own concurrency: ${TOKEN_BUDGET} at once with the right secret all succeed`, async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const results = await Promise.all(Array.from({ length: TOKEN_BUDGET }, () => clientCredentials(server, app.clientId, app.clientSecret)));
+    assert.deepEqual(results.map((r) => r.status), Array(TOKEN_BUDGET).fill(200), results.map((r) => r.text).join('\n'));
   });
 
   it('successes do not count: a client using its secret correctly is never refused for failures', async () => {
@@ -106,8 +114,8 @@ describe('GET /metrics', () => {
     const res = await server.req('GET', '/metrics', { root: true });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    // token: 2 earlier + 1 API-token exchange + 5 of the burst; auth_failures: 1 earlier + 1 of the burst.
-    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 8$/m);
+    // token: 2 earlier + 1 API-token exchange + 6 of the burst; auth_failures: 1 earlier + 1 of the burst.
+    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 9$/m);
     assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="auth_failures"\} 2$/m);
     assert.match(res.text, /^orgauth_tokens_issued_total\{grant="client_credentials"\} \d+$/m);
     assert.match(res.text, /^orgauth_http_request_duration_seconds_bucket\{.*route="\/csp\/gateway\/am\/api\/auth\/token".*\} \d+$/m);

@@ -2,6 +2,7 @@
 // per-address budgets (the API-token exchange, token requests without a client id) must key on the
 // client address the trusted proxy reports in X-Forwarded-For — and only a trusted proxy's.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { assertCspError, bootstrapAdmin, clientCredentials, createApp, startServer, type Admin, type TestServer } from './helpers/index.js';
 
@@ -60,6 +61,36 @@ describe('failed client authentications count per client id and address', () => 
       const real = await attempt('203.0.113.10', victim.clientSecret);
       assert.equal(real.status, 200, `the real client, from its own address, still gets tokens: ${real.text}`);
       assert.equal((await clientCredentials(server, victim.clientId, victim.clientSecret)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('attempts that never get their answer', () => {
+  it('a client that hangs up mid-request leaves no reservation behind: after a failure, aborted attempts do not lock it out', async () => {
+    const server = await startServer({ env: { RATE_LIMIT_AUTH_FAILURES: `${BUDGET}/60` } });
+    try {
+      const owner = await bootstrapAdmin(server);
+      const app = await createApp(server, owner.accessToken, owner.orgId);
+      // One failure: from now on an attempt in flight counts against the budget until it settles.
+      assertCspError(await clientCredentials(server, app.clientId, 'Wrong!once'), 401, { oauthError: 'invalid_client' }, server);
+      const basic = 'Basic ' + Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64');
+      const body = 'grant_type=client_credentials';
+      const url = new URL(server.api('/auth/token'));
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const socket = net.connect(Number(url.port), url.hostname, () => {
+            socket.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${basic}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+            socket.destroy(); // hang up before any answer
+            resolve();
+          });
+          socket.on('error', reject);
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const res = await clientCredentials(server, app.clientId, app.clientSecret);
+      assert.equal(res.status, 200, `the client is not locked out by its own aborted attempts: ${res.text}`);
     } finally {
       await server.stop();
     }

@@ -17,15 +17,19 @@ export function appPerms(settings: AppSettings): string[] {
   return [...new Set(perms)];
 }
 
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /**
  * A general scope is a plain OAuth scope word. It may not look like a permission (`csp:…`,
  * `external/…`): a resource server reading the token's `scope` instead of `perms` must not be
- * fooled into granting a role the app does not hold. No whitespace: `scope` is space-separated.
+ * fooled into granting a role the app does not hold. One scope-token: `scope` is space-separated.
  */
 export function isGrantableGeneralScope(scope: string): boolean {
   const lower = scope.toLowerCase();
-  return !/\s/.test(scope) && !lower.startsWith('csp:') && !lower.startsWith('external/');
+  return SCOPE_TOKEN.test(scope) && !lower.startsWith('csp:') && !lower.startsWith('external/');
 }
+
 
 /** The token's `scope`: the general scopes, then the permissions. */
 export function appScope(settings: AppSettings, perms: readonly string[]): string {

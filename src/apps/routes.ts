@@ -11,16 +11,30 @@ import {
   AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
+import { checkMayChangeSecrets } from '../secrets/service.js';
 import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
+
+/**
+ * A replayed create is allowed only while the caller could still create such an app, and its secret
+ * only while the caller could still change that app's secrets (the app exists, it is not owner-only
+ * for a non-owner, it holds no role above the caller's).
+ */
+async function checkReplayOfCreate(services: Services, request: FastifyRequest, replayed: string): Promise<void> {
+  const actor = actorOf(request);
+  checkMayCreateApp(actor, request.body as OrgOAuthAppRequest);
+  const created = JSON.parse(replayed) as { clientId?: string; clientSecret?: string };
+  if (created.clientSecret !== undefined && created.clientId !== undefined) {
+    await checkMayChangeSecrets(services.db, actor, (request.params as { orgId: string }).orgId, created.clientId);
+  }
+}
 
 export async function appRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/orgs/:orgId/oauth-apps', {
-    // A replayed create is allowed only while the caller could still create such an app.
-    config: { idempotent: { beforeReplay: async (request: FastifyRequest) => { checkMayCreateApp(actorOf(request), request.body as OrgOAuthAppRequest); } } },
+    config: { idempotent: { beforeReplay: (request: FastifyRequest, replayed: string) => checkReplayOfCreate(services, request, replayed) } },
     schema: {
       tags: TAGS, operationId: 'createOrganizationOAuthApplication', summary: 'Create an organization-managed OAuth app',
       description: 'Returns the client id and, for confidential apps, the secret — shown this once. [ours] `Idempotency-Key` replays the first response for 10 minutes.',

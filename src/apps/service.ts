@@ -6,7 +6,7 @@ import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
 import { OWNER_ROLE } from '../identity/roles.js';
-import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
+import { checkMayChangeSecrets, newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
 import { insertSecret } from '../secrets/store.js';
 import type { VerifyContext } from '../secrets/verifier.js';
 import type { Pepper } from '../keys/keyring.js';
@@ -82,6 +82,8 @@ export async function getApp(db: Db, orgId: string, appId: string): Promise<OrgO
 }
 
 export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+  // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
+  if (typeof body.secret === 'string') await checkMayChangeSecrets(db, actor, orgId, appId);
   const newSecret = typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : undefined;
   const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
     const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };

@@ -4,17 +4,28 @@
 // real client calling from its own address. In Redis when configured (one budget for all nodes),
 // else in this process.
 //
-// Every attempt reserves one failure before the secret is checked and gives it back when the
-// attempt did not fail authentication. Counting only after the check would let a burst of
-// concurrent guesses all pass the "within budget?" test before any of them is counted.
+// Two counts per key and window: settled failures, and attempts still being checked. Counting
+// failures only after the check would let a burst of concurrent guesses all pass "within budget?"
+// first; so once a key has failed at all, its attempts in flight count as failures until they
+// settle. A key without failures is never limited by its own concurrency: a busy resource server
+// introspecting many tokens at once is not an attacker.
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
 
+/** A reservation names its window, so settling it after the window ended never touches the next one. */
+export type Reservation = { readonly window: string };
+
+export type ReserveResult =
+  | { readonly reserved: Reservation }
+  /** Over budget: refuse for this many seconds. */
+  | { readonly retryAfter: number }
+  /** The budget could not be consulted (Redis down): proceed without a reservation. */
+  | { readonly unavailable: true };
+
 export interface FailureBudget {
-  /** Reserves one failure for `key`: 0 when reserved, else the seconds to wait (nothing reserved). */
-  reserve(key: string): Promise<number>;
-  /** The attempt did not fail authentication: its reservation is given back. */
-  release(key: string): Promise<void>;
+  reserve(key: string): Promise<ReserveResult>;
+  /** The attempt ended: `failed` when its client authentication failed. */
+  settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
   readonly budget: RateBudget;
 }
 
@@ -22,10 +33,18 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
   return redis ? redisFailureBudget(budget, redis) : memoryFailureBudget(budget);
 }
 
-/** Fixed window: the first attempt opens a window of `windowSeconds`. */
+/** The rule both stores apply. */
+function overBudget(failures: number, pending: number, max: number): boolean {
+  return failures >= max || (failures > 0 && failures + pending >= max);
+}
+
+let windowCounter = 0;
+
+/** Fixed window: the first attempt opens a window of `windowSeconds`; an idle key is forgotten. */
 function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudget {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const live = (key: string, now: number) => {
+  interface Window { failures: number; pending: number; resetAt: number; id: string }
+  const windows = new Map<string, Window>();
+  const live = (key: string, now: number): Window | undefined => {
     const entry = windows.get(key);
     if (entry && entry.resetAt <= now) {
       windows.delete(key);
@@ -33,67 +52,89 @@ function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudge
     }
     return entry;
   };
+  const open = (key: string, now: number): Window => {
+    if (windows.size >= maxKeys) {
+      // A spray of made-up client ids must not grow the map without bound: drop the oldest window.
+      const oldest = windows.keys().next().value;
+      if (oldest !== undefined) windows.delete(oldest);
+    }
+    const entry = { failures: 0, pending: 0, resetAt: now + budget.windowSeconds * 1000, id: String(++windowCounter) };
+    windows.set(key, entry);
+    return entry;
+  };
   return {
     budget,
     async reserve(key) {
       const now = Date.now();
-      const entry = live(key, now);
-      if (entry) {
-        if (entry.count >= budget.max) return Math.max(1, Math.ceil((entry.resetAt - now) / 1000));
-        entry.count += 1;
-        return 0;
-      }
-      if (windows.size >= maxKeys) {
-        // A spray of made-up client ids must not grow the map without bound: drop the oldest window.
-        const oldest = windows.keys().next().value;
-        if (oldest !== undefined) windows.delete(oldest);
-      }
-      windows.set(key, { count: 1, resetAt: now + budget.windowSeconds * 1000 });
-      return 0;
+      const entry = live(key, now) ?? open(key, now);
+      if (overBudget(entry.failures, entry.pending, budget.max)) return { retryAfter: Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) };
+      entry.pending += 1;
+      return { reserved: { window: entry.id } };
     },
-    async release(key) {
-      const entry = live(key, Date.now());
-      if (entry && entry.count > 0) entry.count -= 1;
+    async settle(key, reservation, failed) {
+      const now = Date.now();
+      let entry = live(key, now);
+      if (entry && entry.id === reservation.window && entry.pending > 0) entry.pending -= 1;
+      if (failed) {
+        entry ??= open(key, now);
+        entry.failures += 1;
+      }
+      if (entry && entry.failures === 0 && entry.pending === 0) windows.delete(key);
     },
   };
 }
 
-// Reserve: INCR (opening the window on the first attempt); over budget, undo and return the wait.
+// KEYS[1] hash {f: failures, p: pending, w: window id} expiring with the window.
+// ARGV: window ms, max, id for a new window. Returns {1, 0, window id} or {0, wait ms, ''}.
 const RESERVE = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if n > tonumber(ARGV[2]) then
-  redis.call('DECR', KEYS[1])
+local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+local p = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
+local max = tonumber(ARGV[2])
+if f >= max or (f > 0 and f + p >= max) then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl <= 0 then ttl = tonumber(ARGV[1]) end
-  return ttl
+  return {0, ttl, ''}
 end
-return 0`;
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'w', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+redis.call('HINCRBY', KEYS[1], 'p', 1)
+return {1, 0, redis.call('HGET', KEYS[1], 'w')}`;
 
-// Release: DECR only a live, positive count (a DECR of an expired key would create one with no TTL).
-const RELEASE = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then redis.call('DECR', KEYS[1]) end
+// ARGV: the reservation's window id, '1' when failed, window ms, id for a new window.
+const SETTLE = `
+if redis.call('HGET', KEYS[1], 'w') == ARGV[1] then
+  if tonumber(redis.call('HGET', KEYS[1], 'p') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'p', -1) end
+end
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('HSET', KEYS[1], 'w', ARGV[4])
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  end
+  redis.call('HINCRBY', KEYS[1], 'f', 1)
+end
 return 0`;
 
 /** Redis errors fail open (nothing reserved, nothing refused), with a throttled warning. */
 function redisFailureBudget(budget: RateBudget, redis: RedisLink): FailureBudget {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
   const windowMs = String(budget.windowSeconds * 1000);
+  const newWindowId = () => `${process.pid}.${Date.now()}.${++windowCounter}`;
   return {
     budget,
     async reserve(key) {
       try {
-        const waitMs = Number(await redis.client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max)));
-        return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+        const [ok, waitMs, window] = await redis.client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as [number, number, string];
+        return ok === 1 ? { reserved: { window } } : { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
       } catch (error) {
         redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
-        return 0;
+        return { unavailable: true };
       }
     },
-    async release(key) {
+    async settle(key, reservation, failed) {
       try {
-        await redis.client.eval(RELEASE, 1, redisKey(key));
+        await redis.client.eval(SETTLE, 1, redisKey(key), reservation.window, failed ? '1' : '0', windowMs, newWindowId());
       } catch (error) {
         redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
       }

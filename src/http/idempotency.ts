@@ -16,8 +16,11 @@ declare module 'fastify' {
 }
 
 export interface IdempotentRoute {
-  /** Throws the catalogue error the request itself would get now, if it would not be allowed. */
-  beforeReplay(request: FastifyRequest): Promise<void>;
+  /**
+   * Throws the catalogue error the request itself would get now, if it would not be allowed, or if
+   * what the replay would show (`replayedBody`, e.g. a secret) is no longer the caller's to see.
+   */
+  beforeReplay(request: FastifyRequest, replayedBody: string): Promise<void>;
 }
 
 export function registerIdempotency(scope: FastifyInstance, services: Services): void {
@@ -33,7 +36,7 @@ export function registerIdempotency(scope: FastifyInstance, services: Services):
       fingerprint: `${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`,
     });
     if (claimed.kind === 'replay') {
-      await route.beforeReplay(request);
+      await route.beforeReplay(request, claimed.body);
       reply.code(claimed.statusCode).header('idempotent-replayed', 'true');
       if (claimed.body === '') return reply.send();
       return reply.type('application/json; charset=utf-8').send(claimed.body);

@@ -10,9 +10,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
-import { createFailureBudget } from './failure-budget.js';
+import { createFailureBudget, type Reservation } from './failure-budget.js';
 import { rateLimitRejections, rateLimitStoreErrors } from './metrics.js';
-import { addressKey, callerKey, clientKey } from './rate-limit-keys.js';
+import { addressKey, callerKey, claimedClientId, clientKey } from './rate-limit-keys.js';
 import type { Services } from './services.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
@@ -26,8 +26,8 @@ export async function limitManagementApi(scope: FastifyInstance, services: Servi
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The failed-authentication budget key this request holds a reservation on. */
-    authFailureReservation?: string;
+    /** The failed-authentication reservation this request holds, until it settles. */
+    authAttempt?: { key: string; reservation: Reservation };
   }
 }
 
@@ -35,30 +35,36 @@ declare module 'fastify' {
 export async function limitTokenEndpoints(scope: FastifyInstance, services: Services): Promise<void> {
   const check = await sharedCounter(scope, services, 'token', services.config.rateLimits.token, clientKey);
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
+  const settle = async (request: FastifyRequest, failed: boolean) => {
+    const attempt = request.authAttempt;
+    if (!attempt) return;
+    request.authAttempt = undefined; // settled once, whichever hook comes first
+    await failures.settle(attempt.key, attempt.reservation, failed);
+  };
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
     await check(request, reply);
-    // Only after the request is within the per-client budget: a request refused there must not hold
-    // a reservation that crowds out one that will really be checked.
+    // Only requests that present client credentials authenticate a client (not the API-token
+    // exchange), and only after the per-client budget let them through.
+    const clientId = claimedClientId(request);
+    if (clientId === undefined) return;
     const key = failureKey(request);
-    const retryAfter = await failures.reserve(key);
-    if (retryAfter > 0) {
+    const result = await failures.reserve(key);
+    if ('retryAfter' in result) {
       rateLimitRejections.inc({ budget: 'auth_failures' });
-      throw tooManyRequests('auth_failures', failures.budget, retryAfter);
+      throw tooManyRequests('auth_failures', failures.budget, result.retryAfter);
     }
-    request.authFailureReservation = key;
+    if (!('reserved' in result)) return;
+    request.authAttempt = { key, reservation: result.reserved };
+    // Every other outcome than a failed authentication settles when the response is done or the
+    // connection is gone, whichever way the request ended (a client may hang up at any point).
+    const release = () => void settle(request, false).catch((error: unknown) => request.log.warn({ err: error }, 'failed-authentication budget: release failed'));
+    if (reply.raw.closed || reply.raw.destroyed || request.raw.socket?.destroyed !== false) release();
+    else reply.raw.once('close', release);
   });
-  // A failed client authentication keeps its reservation; it is settled before the error is sent,
-  // so the next attempt already sees it.
+  // A failed client authentication is settled before the error is sent, so the next attempt sees it.
   scope.addHook('onError', async (request, _reply, error) => {
-    if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') request.authFailureReservation = undefined;
-  });
-  // Every other outcome gives the reservation back.
-  scope.addHook('onResponse', async (request) => {
-    const key = request.authFailureReservation;
-    if (key === undefined) return;
-    request.authFailureReservation = undefined;
-    await failures.release(key);
+    if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') await settle(request, true);
   });
 }
 

@@ -17,7 +17,7 @@ const EmptyResponse = { description: 'OK, empty body' } as const;
 /** A replayed secret change is allowed only while the change itself still would be. */
 function replayedSecretChange(services: Services): IdempotentRoute {
   return {
-    async beforeReplay(request: FastifyRequest) {
+    async beforeReplay(request: FastifyRequest, _replayed: string) {
       const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
       await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId);
     },
@@ -57,6 +57,8 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
+    // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
+    await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId);
     const newSecret = await newSuppliedSecret(request.body.newClientSecret);
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
     await changeSecrets(services.db, actorOf(request), {
