@@ -12,9 +12,14 @@ import { introspect, startRoomyServer } from './helpers/lifecycle.js';
 
 let server: TestServer;
 let admin: Admin;
-/** Org A's introspecting client (generated secret) and one with a secret that needs percent-encoding. */
+/**
+ * Org A's security tooling, holding org_admin so it may revoke any token of the org: one with a
+ * generated secret, one with a secret that needs percent-encoding.
+ */
 let introspector: CreatedApp;
 let specialIntrospector: { clientId: string; clientSecret: string };
+/** An ordinary app of org A (developer): it may revoke only the tokens issued to it. */
+let developerApp: CreatedApp;
 /** A service account of org A whose tokens are introspected. */
 let service: CreatedApp;
 /** Org B: its owner and its own introspecting client. */
@@ -22,12 +27,15 @@ let orgB: string;
 let ownerB: UserCred;
 let introspectorB: CreatedApp;
 
+const ADMIN_SCOPES = { organizationScopes: { roles: [{ name: 'org_admin' }] } };
+
 before(async () => {
   server = await startRoomyServer();
   admin = await bootstrapAdmin(server);
-  introspector = await createApp(server, admin.accessToken, admin.orgId, { displayName: 'introspector' });
+  introspector = await createApp(server, admin.accessToken, admin.orgId, { displayName: 'introspector', allowedScopes: ADMIN_SCOPES });
   const secret = strongSecret('intro');
-  specialIntrospector = { clientId: (await createApp(server, admin.accessToken, admin.orgId, { secret })).clientId, clientSecret: secret };
+  specialIntrospector = { clientId: (await createApp(server, admin.accessToken, admin.orgId, { secret, allowedScopes: ADMIN_SCOPES })).clientId, clientSecret: secret };
+  developerApp = await createApp(server, admin.accessToken, admin.orgId, { displayName: 'developer app' });
   service = await createApp(server, admin.accessToken, admin.orgId, { displayName: 'service' });
   orgB = (await server.cli(['org', 'create', '--name', 'Org B'])).id;
   ownerB = await addUser(server, orgB, 'org_owner');
@@ -189,6 +197,51 @@ describe('POST /auth/revoke (RFC 7009), plain requests', () => {
     assert.equal((await introspect(server, introspectorB, saB)).active, true);
   });
 
+  it('an app without org_owner or org_admin revokes its own token, but another app\'s, a user\'s or an API token → 400 unauthorized_client and nothing is revoked', async () => {
+    const own = await serviceAccountToken(server, developerApp.clientId, developerApp.clientSecret);
+    const res = await revoke(own, developerApp);
+    assert.equal(res.status, 200, res.text);
+    assertCspError(await listApps(own), 401, {}, server);
+
+    const user = await addUser(server, admin.orgId, 'org_owner');
+    const others = {
+      'another app\'s access token': await serviceAccountToken(server, service.clientId, service.clientSecret),
+      'a user\'s access token': user.accessToken,
+      'a user\'s API token': user.apiToken,
+    };
+    for (const [what, token] of Object.entries(others)) {
+      const refused = await revoke(token, developerApp);
+      assertCspError(refused, 400, { oauthError: 'unauthorized_client' }, server);
+      assert.match(refused.body.message, /org_owner or org_admin/, what);
+      assert.equal((await introspect(server, introspector, token)).active, true, `${what} is still active`);
+    }
+    assert.equal((await listApps(others['another app\'s access token'])).status, 200);
+    assert.equal((await listApps(user.accessToken)).status, 200);
+    await exchangeApiToken(server, user.apiToken);
+  });
+
+  it('every revocation is in the audit log: the revoking client, the kind of token, its id and subject, never the token', async () => {
+    const token = await serviceAccountToken(server, service.clientId, service.clientSecret);
+    const user = await addUser(server, admin.orgId, 'org_member', { developer: true });
+    assert.equal((await revoke(token)).status, 200);
+    assert.equal((await revoke(user.apiToken)).status, 200);
+    assert.equal((await revoke('not-a-token-at-all')).status, 200);
+    const res = await server.req('GET', `/orgs/${admin.orgId}/audit-events`, { token: admin.accessToken, query: { pageLimit: '5' } });
+    assert.equal(res.status, 200, res.text);
+    const revocations = (res.body.results as Array<Record<string, any>>).filter((e) => e.action === 'token.revoke').slice(0, 2);
+    assert.equal(revocations.length, 2, 'two revocations; the unknown token is not one');
+    const [apiTokenEvent, accessTokenEvent] = revocations;
+    assert.equal(apiTokenEvent!.actor, introspector.clientId);
+    assert.equal(apiTokenEvent!.details.tokenType, 'api_token');
+    assert.equal(apiTokenEvent!.details.subject, user.username);
+    assert.equal(accessTokenEvent!.actor, introspector.clientId);
+    assert.equal(accessTokenEvent!.appId, service.clientId);
+    assert.equal(accessTokenEvent!.details.tokenType, 'access_token');
+    assert.equal(accessTokenEvent!.details.tokenId, JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti);
+    assert.ok(typeof accessTokenEvent!.requestId === 'string' && typeof accessTokenEvent!.sourceAddress === 'string');
+    for (const secretText of [token, user.apiToken, introspector.clientSecret]) assert.ok(!res.text.includes(secretText), 'no token or secret in the audit log');
+  });
+
   it('without client authentication → 401 invalid_client, and the token is not revoked', async () => {
     const token = await serviceAccountToken(server, service.clientId, service.clientSecret);
     const res = await server.req('POST', '/auth/revoke', { form: { token } });
@@ -244,6 +297,19 @@ describe('oauth4webapi: introspectionRequest / revocationRequest', () => {
     const exchange = await server.req('POST', '/auth/api-tokens/authorize', { form: { api_token: user.apiToken } });
     assertCspError(exchange, 400, { oauthError: 'invalid_grant' }, server);
     assertCspError(await listApps(user.accessToken), 401, {}, server);
+  });
+
+  it('a client revoking another client\'s token without a management role gets an error the library understands (unauthorized_client)', async () => {
+    const token = await serviceAccountToken(server, service.clientId, service.clientSecret);
+    const c: oauth.Client = { client_id: developerApp.clientId };
+    const res = await oauth.revocationRequest(as, c, oauth.ClientSecretBasic(developerApp.clientSecret), token, opts);
+    await assert.rejects(oauth.processRevocationResponse(res), (err: unknown) => {
+      assert.ok(err instanceof oauth.ResponseBodyError, `unexpected error ${String(err)}`);
+      assert.equal(err.status, 400);
+      assert.equal(err.error, 'unauthorized_client');
+      return true;
+    });
+    assert.equal((await libIntrospect(token)).active, true);
   });
 
   it('a wrong client secret surfaces as an error the library understands (401 invalid_client)', async () => {

@@ -7,6 +7,7 @@ import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import { PagingQuery, pageLinks, parsePaging } from '../http/paging.js';
 import type { Services } from '../http/services.js';
 import { OrgPathParams } from '../apps/schemas.js';
+import { ORG_MANAGER_ROLES, rolesToPerms } from '../identity/roles.js';
 import { countAuditEvents, listAuditEvents } from './store.js';
 
 const AuditEvent = Type.Object({
@@ -25,9 +26,9 @@ const AuditEvent = Type.Object({
 export async function auditRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/orgs/:orgId/audit-events', {
-    config: { access: { anyOf: ['csp:org_owner', 'csp:org_admin'] } },
+    config: { access: { anyOf: rolesToPerms(ORG_MANAGER_ROLES) } },
     schema: {
-      tags: ['Audit'], operationId: 'getOrganizationAuditEvents', summary: '[ours] Every app and secret change, newest first',
+      tags: ['Audit'], operationId: 'getOrganizationAuditEvents', summary: '[ours] Every app and secret change and every token revocation, newest first',
       description: 'Actor, action, app, secret id, request id, source address and time. Never a secret.',
       security: MANAGEMENT_SECURITY, params: OrgPathParams, querystring: Type.Object(PagingQuery),
       response: {

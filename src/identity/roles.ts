@@ -8,6 +8,9 @@ export const OWNER_ROLE = 'org_owner';
 /** Roles that may use the organization-managed OAuth app API (seed: Access Policy). */
 export const APP_MANAGER_PERMS: readonly string[] = ['csp:org_owner', 'csp:org_admin', 'csp:developer'];
 
+/** Roles that manage the organization itself: read its audit log, revoke tokens issued to others. */
+export const ORG_MANAGER_ROLES: readonly string[] = ['org_owner', 'org_admin'];
+
 /** Rank used by the no-escalation rule: owner > admin > developer = member. */
 export const ROLE_RANK: Readonly<Record<string, number>> = {
   org_owner: 3,

@@ -1,10 +1,14 @@
 // Token introspection (RFC 7662) and revocation (RFC 7009) for our access tokens and API tokens.
 // A client sees only tokens of its own organization; anything else is simply inactive.
 import { nowSeconds } from '../db/database.js';
-import { isOrgAuthError } from '../errors/errors.js';
+import { recordAudit, type RequestActor } from '../audit/record.js';
+import { appOrgRoles } from '../apps/grants.js';
+import { readSettings } from '../apps/settings.js';
+import { fail, isOrgAuthError } from '../errors/errors.js';
+import { ORG_MANAGER_ROLES } from '../identity/roles.js';
 import { findApiToken, resolveApiToken, revokeApiTokenRow } from '../identity/service.js';
 import { inspectAccessToken } from './caller.js';
-import { verifyAccessToken } from './claims.js';
+import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { deny } from './denylist.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
 
@@ -58,20 +62,53 @@ export async function introspect(deps: TokenServiceDeps, client: AuthenticatedCl
   }
 }
 
-/** Revokes a token of the client's organization; unknown or foreign tokens are a silent no-op (RFC 7009 §2.2). */
-export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient, token: string): Promise<void> {
+/** Where the revocation request came from, for the audit log. */
+export interface RevocationOrigin {
+  readonly requestId: string;
+  readonly sourceAddress: string;
+}
+
+/**
+ * Revokes a token of the client's organization; unknown, expired or foreign tokens are a silent
+ * no-op (RFC 7009 §2.2). A client may revoke the tokens issued to itself; a token issued to another
+ * client, a user's token or an API token only if the client holds org_owner or org_admin — RFC 7009
+ * §2.1 has the server check that the token was issued to the client, and without this rule any app
+ * of an organization could log its owner out. Each revocation is in the audit log.
+ */
+export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient, token: string, origin: RevocationOrigin): Promise<void> {
   const orgId = client.app.org_id;
+  const actor: RequestActor = {
+    subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(readSettings(client.app)), ...origin,
+  };
   const apiToken = await findApiToken(deps.db, token);
   if (apiToken) {
-    if (apiToken.org_id === orgId && apiToken.revoked_at === null) await revokeApiTokenRow(deps.db, apiToken);
+    if (apiToken.org_id !== orgId || apiToken.revoked_at !== null) return;
+    assertMayRevokeOthers(actor);
+    await deps.db.transaction().execute(async (trx) => {
+      await revokeApiTokenRow(trx, apiToken);
+      await recordAudit(trx, actor, 'token.revoke', null, null, { tokenType: 'api_token', tokenId: apiToken.id, subject: apiToken.username });
+    });
     return;
   }
+  let claims: AccessTokenClaims;
   try {
-    const claims = await verifyAccessToken(deps.keys, deps.issuer, token);
-    if (claims.context_name !== orgId || !claims.jti) return;
-    await deny(deps.db, [{ kind: 'jti', value: claims.jti }], claims.exp ?? nowSeconds() + 86_400);
+    claims = await verifyAccessToken(deps.keys, deps.issuer, token);
   } catch (error) {
     if (isOrgAuthError(error)) return; // expired, forged or foreign: nothing to revoke
     throw error;
+  }
+  if (claims.context_name !== orgId || !claims.jti) return;
+  const issuedToThisClient = claims.acct === undefined && claims.cid === client.app.id;
+  if (!issuedToThisClient) assertMayRevokeOthers(actor);
+  const jti = claims.jti;
+  await deps.db.transaction().execute(async (trx) => {
+    await deny(trx, [{ kind: 'jti', value: jti }], claims.exp ?? nowSeconds() + 86_400);
+    await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
+  });
+}
+
+function assertMayRevokeOthers(actor: RequestActor): void {
+  if (!actor.roles.some((role) => ORG_MANAGER_ROLES.includes(role))) {
+    throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The token was not issued to this client; revoking it needs the org_owner or org_admin role');
   }
 }

@@ -145,14 +145,14 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
     config: { oauthErrors: true },
     schema: {
       tags: TAGS, operationId: 'revokeToken', summary: 'Token revocation (RFC 7009)',
-      description: 'Revoked access tokens stop introspecting as active and stop working on the management API; a revoked API token can no longer be exchanged. Unknown tokens are a no-op (200).',
+      description: 'Revoked access tokens stop introspecting as active and stop working on the management API; a revoked API token can no longer be exchanged. Unknown, expired and other organizations\' tokens are a no-op (200). A client may revoke the tokens issued to it; tokens of other clients, user tokens and API tokens need a client holding org_owner or org_admin (else 400 `unauthorized_client`). Every revocation is in the audit log (`token.revoke`).',
       consumes: ['application/x-www-form-urlencoded'], security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
       body: TokenParamsBody,
       response: { 200: Type.Null({ description: 'OK, empty body' }), 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
     },
   }, async (request, reply) => {
     const { client, token } = await clientAuth(request);
-    await revoke(deps, client, token);
+    await revoke(deps, client, token, { requestId: request.id, sourceAddress: request.ip });
     return reply.code(200).headers(noStore).send();
   });
 }
