@@ -12,7 +12,7 @@ import {
   addUser, assertCspError, bootstrapAdmin, clientCredentials, createApp, exchangeApiToken, serviceAccountToken, sleep,
   type Admin, type HttpResult, type TestServer,
 } from './helpers/index.js';
-import { startRoomyServer } from './helpers/lifecycle.js';
+import { introspect, startRoomyServer } from './helpers/lifecycle.js';
 
 let server: TestServer;
 let admin: Admin;
@@ -163,6 +163,18 @@ describe('stale tokens → 401', () => {
     await assertRefused(token, 'expired');
     const res = await server.req('GET', appUrl(), { token });
     assert.equal(res.body.errorCode, 'EXPIRED_JWT_ERROR', res.text);
+  });
+
+  it('expired after use: a token accepted while valid is refused once it expires (the remembered signature does not outlive exp)', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId, { accessTokenTTL: 3 });
+    const token = await serviceAccountToken(server, app.clientId, app.clientSecret);
+    const exp = decodeJwt(token).exp as number;
+    for (let i = 0; i < 3; i++) assert.equal((await server.req('GET', appUrl(), { token })).status, 200, 'accepted while valid');
+    await sleep(Math.max(0, exp * 1000 - Date.now()) + 1100);
+    const res = await server.req('GET', appUrl(), { token });
+    assertCspError(res, 401, {}, server);
+    assert.equal(res.body.errorCode, 'EXPIRED_JWT_ERROR', res.text);
+    assert.equal((await introspect(server, app, token)).active, false);
   });
 
   it('not yet valid: nbf in the future on a token not signed by us reduces to a signature failure', async () => {

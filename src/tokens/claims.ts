@@ -4,6 +4,7 @@ import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 import { fail, OrgAuthError } from '../errors/errors.js';
+import { createVerifiedTokenCache } from './verified-tokens.js';
 
 /** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
 export const USER_TOKEN_TTL_SECONDS = 1799;
@@ -59,27 +60,50 @@ function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+const verified = createVerifiedTokenCache<AccessTokenClaims>();
+
 /** Verifies signature, algorithm, issuer and lifetime; maps every failure to a 401 from the catalogue. */
 export async function verifyAccessToken(keys: KeyRing, issuer: string, token: string): Promise<AccessTokenClaims> {
+  const known = verified.get(token);
+  if (known && known.claims.iss === issuer && keys.signingKeys().some((key) => key.kid === known.kid)) {
+    checkLifetime(known.claims);
+    return known.claims;
+  }
+  let kid = '';
   try {
     const { payload } = await jwtVerify(token, async (header) => {
       const key = header.kid ? await keys.findVerificationKey(header.kid) : undefined;
       if (!key) throw fail('INVALID_JWT_SIGNATURE', 'The access token was not signed by a key of this issuer');
+      kid = key.kid;
       return key.verifyKey;
     }, { issuer, algorithms: [SIGNING_ALGORITHM], requiredClaims: ['exp', 'iat', 'jti', 'sub'] });
-    // jose checks `iat` only against a maximum age; a token from a node whose clock runs ahead (or
-    // signed with a date in the future) must not start working before its time.
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + MAX_CLOCK_SKEW_SECONDS) {
-      throw fail('UNAUTHORIZED', 'The access token is not valid yet');
-    }
+    checkLifetime(payload);
     if (typeof payload.context_name !== 'string' || typeof payload.cid !== 'string' || !Array.isArray(payload.perms)) {
       throw fail('UNAUTHORIZED', 'The access token lacks the claims of this issuer');
     }
-    return payload as AccessTokenClaims;
+    // Shared by every request that presents this token from now on: nobody may change it.
+    Object.freeze(payload.perms);
+    const claims = Object.freeze(payload) as AccessTokenClaims;
+    verified.remember(token, { claims, kid });
+    return claims;
   } catch (error) {
     if (error instanceof OrgAuthError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw fail('EXPIRED_JWT');
     if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw fail('INVALID_JWT_SIGNATURE');
     throw fail('UNAUTHORIZED', 'The access token is invalid');
+  }
+}
+
+/**
+ * The time checks, which a remembered signature does not settle: expired as jose counts it
+ * (`exp` at or before now), and not valid yet. jose checks `iat` only against a maximum age; a
+ * token from a node whose clock runs ahead (or signed with a date in the future) must not start
+ * working before its time.
+ */
+function checkLifetime(claims: JWTPayload): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof claims.exp !== 'number' || claims.exp <= now) throw fail('EXPIRED_JWT');
+  if (typeof claims.iat === 'number' && claims.iat > now + MAX_CLOCK_SKEW_SECONDS) {
+    throw fail('UNAUTHORIZED', 'The access token is not valid yet');
   }
 }
