@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  assertCspError, bootstrapAdmin, createApp, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
+  assertCspError, bootstrapAdmin, createApp, exchangeApiToken, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
 } from './helpers/index.js';
 import {
   assertEmpty200, assertErrorCode, assertSecretRefused, assertSecretWorks, deleteOldSecret, listSecrets,
   regenerateSecret, rotateSecret, startRoomyServer, suppliedSecret,
 } from './helpers/lifecycle.js';
+import { serverPid, terminate } from './helpers/hardening.js';
 
 let server: TestServer;
 let admin: Admin;
@@ -307,5 +308,40 @@ describe('caller-supplied secrets (Argon2id) and the verified-secret cache', () 
     assert.equal(res.status, 200, res.text);
     await assertSecretRefused(server, app.clientId, mine, 'replaced secret right after the PATCH');
     await assertSecretWorks(server, app.clientId, next, 'the PATCH secret');
+  });
+});
+
+describe('lastUsedAt (SPEC §6.4): recorded coarsely, in memory first, and kept across a graceful restart', () => {
+  it('a secret used for a token, and its app, get lastUsedAt at the time of use; an unused secret and app have none', async () => {
+    const node = await startRoomyServer();
+    let restarted: TestServer | undefined;
+    try {
+      const owner = await bootstrapAdmin(node);
+      const used = await createApp(node, owner.accessToken, owner.orgId);
+      const unused = await createApp(node, owner.accessToken, owner.orgId);
+      const usedFrom = nowSeconds();
+      await assertSecretWorks(node, used.clientId, used.clientSecret, 'a token with the secret');
+      const usedUntil = nowSeconds();
+      // Uses are written at most once a minute per secret; a graceful stop (SIGTERM) writes the
+      // ones still held in memory, so a restart or a deploy loses none.
+      await terminate(serverPid(node));
+      restarted = await startRoomyServer({ shareWith: node });
+      // Another port is another issuer here: a token of the restarted node.
+      const token = await exchangeApiToken(restarted, owner.apiToken);
+      const [secret, ...more] = await listSecrets(restarted, token, owner.orgId, used.clientId);
+      assert.equal(more.length, 0);
+      assert.ok(Number.isInteger(secret.lastUsedAt) && secret.lastUsedAt >= usedFrom && secret.lastUsedAt <= usedUntil,
+        `secret lastUsedAt ${secret.lastUsedAt} within [${usedFrom}, ${usedUntil}]`);
+      const app = await restarted.req('GET', `/orgs/${owner.orgId}/oauth-apps/${used.clientId}`, { token });
+      assert.equal(app.status, 200, app.text);
+      assert.equal(app.body.lastUsedAt, secret.lastUsedAt, 'the app\'s lastUsedAt is its secret\'s');
+      const [idle] = await listSecrets(restarted, token, owner.orgId, unused.clientId);
+      assert.equal(idle.lastUsedAt, undefined, 'never used: no lastUsedAt');
+      const idleApp = await restarted.req('GET', `/orgs/${owner.orgId}/oauth-apps/${unused.clientId}`, { token });
+      assert.equal(idleApp.body.lastUsedAt, undefined);
+    } finally {
+      await restarted?.stop();
+      await node.stop();
+    }
   });
 });

@@ -32,9 +32,11 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   file.pragma('foreign_keys = ON');
   // The CLI and the server share the file: wait for a lock rather than fail.
   file.pragma('busy_timeout = 5000');
-  // WAL + NORMAL survives a process crash (kill -9); FULL would also survive power loss at a
-  // fsync per commit.
-  file.pragma('synchronous = NORMAL');
+  // A secret change acknowledged with 200 must survive a power loss too, not only a crash of the
+  // process (WAL + NORMAL would lose the last commits and bring a replaced secret back): FULL
+  // syncs the WAL at every commit. Commits are rare here — secret and app changes, revocations,
+  // and the usage flush, which batches its writes (src/secrets/usage.ts).
+  file.pragma('synchronous = FULL');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
 }
 

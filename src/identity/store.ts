@@ -57,6 +57,3 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function touchApiToken(db: Queryable, id: string, now: number): Promise<void> {
-  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
-}

@@ -115,12 +115,21 @@ export function rssKiB(pid: number): number {
 
 /** kill -9, then wait until the process is gone. */
 export async function killHard(pid: number): Promise<void> {
-  process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 200; i++) {
+  await signalAndWait(pid, 'SIGKILL');
+}
+
+/** A graceful stop (SIGTERM), as an operator's service manager sends it; waits until the process is gone. */
+export async function terminate(pid: number): Promise<void> {
+  await signalAndWait(pid, 'SIGTERM');
+}
+
+async function signalAndWait(pid: number, signal: NodeJS.Signals): Promise<void> {
+  process.kill(pid, signal);
+  for (let i = 0; i < 400; i++) {
     try { process.kill(pid, 0); } catch { return; }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`process ${pid} survived SIGKILL`);
+  throw new Error(`process ${pid} survived ${signal}`);
 }
 
 /** Everything a rejected request must not change: the apps (minus the clock-driven secretAge), each app's secrets, the audit count. */
