@@ -9,7 +9,7 @@ import { ORG_MANAGER_ROLES } from '../identity/roles.js';
 import { findApiToken, resolveApiToken, revokeApiTokenRow } from '../identity/service.js';
 import { inspectAccessToken } from './caller.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
-import { deny } from './denylist.js';
+import { deny, isDenied } from './denylist.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
 
 export interface IntrospectionResponse {
@@ -101,8 +101,10 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   const issuedToThisClient = claims.acct === undefined && claims.cid === client.app.id;
   if (!issuedToThisClient) assertMayRevokeOthers(actor);
   const jti = claims.jti;
+  const entry = { kind: 'jti', value: jti } as const;
+  if (await isDenied(deps.db, [entry])) return; // revoked before: one audit record per revocation
   await deps.db.transaction().execute(async (trx) => {
-    await deny(trx, [{ kind: 'jti', value: jti }], claims.exp ?? nowSeconds() + 86_400);
+    await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
     await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
   });
 }
