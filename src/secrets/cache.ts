@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { hmacSha256 } from '../crypto/hash.js';
 import { constantTimeEqual } from '../crypto/compare.js';
+import { setBounded } from '../bounded-map.js';
 
 export interface VerifiedSecretCache {
   /** true: this value verified before; false: a different value verified before; undefined: unknown. */
@@ -23,11 +24,7 @@ export function createVerifiedSecretCache(maxEntries = 100_000): VerifiedSecretC
       return constantTimeEqual(hmacSha256(processKey, presented), known);
     },
     remember(secretId, presented) {
-      if (entries.size >= maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest !== undefined) entries.delete(oldest);
-      }
-      entries.set(secretId, hmacSha256(processKey, presented));
+      setBounded(entries, maxEntries, secretId, hmacSha256(processKey, presented));
     },
     get size() {
       return entries.size;

@@ -4,6 +4,8 @@
 // Everything that can change — expiry, the denylist, the live app or membership, the key being
 // retired — is still checked on every request by the caller.
 
+import { setBounded } from '../bounded-map.js';
+
 /** Enough for every token in use on a busy node; about 2 KB each. */
 const MAX_ENTRIES = 10_000;
 
@@ -18,14 +20,10 @@ export interface VerifiedTokenCache<Claims> {
   remember(token: string, entry: VerifiedToken<Claims>): void;
 }
 
-/** Bounded, least recently verified first out (a Map keeps insertion order). */
 export function createVerifiedTokenCache<Claims>(maxEntries = MAX_ENTRIES): VerifiedTokenCache<Claims> {
   const entries = new Map<string, VerifiedToken<Claims>>();
   return {
     get: (token) => entries.get(token),
-    remember(token, entry) {
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(token, entry);
-    },
+    remember: (token, entry) => setBounded(entries, maxEntries, token, entry),
   };
 }
