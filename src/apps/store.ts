@@ -1,6 +1,7 @@
 // Storage of OAuth apps. Settings live in one JSON column; columns exist only for what queries filter on.
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.js';
+import { reusableQuery } from '../db/compiled.js';
 import type { OAuthAppsTable } from '../db/schema.js';
 
 export type AppRow = OAuthAppsTable;
@@ -9,8 +10,11 @@ export async function insertApp(db: Queryable, row: AppRow): Promise<void> {
   await db.insertInto('oauth_apps').values(row).execute();
 }
 
+// Read on every token request and every authenticated call: compiled once (db/compiled.ts).
+const appById = reusableQuery((db: Queryable, id: string) => db.selectFrom('oauth_apps').selectAll().where('id', '=', id));
+
 export async function findAppById(db: Queryable, id: string): Promise<AppRow | undefined> {
-  return db.selectFrom('oauth_apps').selectAll().where('id', '=', id).executeTakeFirst();
+  return appById.first(db, id);
 }
 
 export async function findAppInOrg(db: Queryable, orgId: string, id: string): Promise<AppRow | undefined> {

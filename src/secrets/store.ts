@@ -1,11 +1,16 @@
 // Storage of secret verifiers. Rows are never updated in place except to demote current → previous.
 import type { Queryable } from '../db/database.js';
+import { reusableQuery } from '../db/compiled.js';
 import type { AppSecretsTable } from '../db/schema.js';
 
 export type SecretRow = AppSecretsTable;
 
+// Read on every client authentication: compiled once (db/compiled.ts).
+const secretsOfApp = reusableQuery((db: Queryable, appId: string) =>
+  db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).orderBy('created_at', 'desc'));
+
 export async function listSecrets(db: Queryable, appId: string): Promise<SecretRow[]> {
-  return db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).orderBy('created_at', 'desc').execute();
+  return secretsOfApp.all(db, appId);
 }
 
 export async function insertSecret(db: Queryable, row: SecretRow): Promise<void> {

@@ -1,0 +1,44 @@
+// Queries on the token hot path, compiled once per database and rerun with new parameters.
+// Kysely builds and compiles a query's SQL on every call; for client authentication that cost as
+// much as running the two indexed reads themselves (bench/README.md). The SQL of these queries
+// never changes, only their parameters, so the compiled form is kept and its parameters replaced.
+import { CompiledQuery, type Compilable } from 'kysely';
+import type { Queryable } from './database.js';
+
+/** A query whose parameters are exactly `params`, in that order. */
+export type QueryTemplate<P extends readonly unknown[], R> = (db: Queryable, ...params: P) => Compilable<R>;
+
+export interface ReusableQuery<P extends readonly unknown[], R> {
+  /** All rows, as the query built afresh would return them. */
+  readonly all: (db: Queryable, ...params: P) => Promise<R[]>;
+  /** The first row or undefined. */
+  readonly first: (db: Queryable, ...params: P) => Promise<R | undefined>;
+}
+
+/**
+ * Wraps a query template. The first call per dialect compiles it with the real parameters and
+ * keeps the SQL only if the compiled parameters are exactly those values, in order (a template
+ * that added its own constants would not be reusable; it is then built afresh on every call).
+ */
+export function reusableQuery<P extends readonly unknown[], R>(template: QueryTemplate<P, R>): ReusableQuery<P, R> {
+  // Keyed by the dialect's adapter: SQLite and PostgreSQL compile to different SQL.
+  const compiledByAdapter = new WeakMap<object, string | null>();
+
+  async function all(db: Queryable, ...params: P): Promise<R[]> {
+    const adapter = db.getExecutor().adapter;
+    const sql = compiledByAdapter.get(adapter);
+    if (sql === undefined) {
+      const compiled = template(db, ...params).compile();
+      const reusable = compiled.parameters.length === params.length && compiled.parameters.every((value, i) => value === params[i]);
+      compiledByAdapter.set(adapter, reusable ? compiled.sql : null);
+      return (await db.executeQuery<R>(compiled)).rows;
+    }
+    if (sql === null) return (await db.executeQuery<R>(template(db, ...params).compile())).rows;
+    return (await db.executeQuery<R>(CompiledQuery.raw(sql, [...params]))).rows;
+  }
+
+  return {
+    all,
+    first: async (db, ...params) => (await all(db, ...params))[0],
+  };
+}
