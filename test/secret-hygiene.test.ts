@@ -137,6 +137,10 @@ describe('secret hygiene with LOG_LEVEL=debug', () => {
     await exchangeApiToken(server, user.apiToken);
     // A request the HTTP parser refuses, with a secret in its Basic header: logged at debug level.
     await socketRequest(server, `FOO ${appPath(admin.orgId, generated.clientId)} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(generated.clientId, current)}\r\n\r\n`);
+    // The server writes that line after it has answered; the child's stdout reaches us a little later.
+    for (const deadline = Date.now() + 5_000; !/"level":20|"level":"debug"/.test(server.logText()) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     assert.ok(server.secrets().size >= 30, `the scenario saw ${server.secrets().size} secrets and tokens`);
     for (const [value] of server.secrets()) {
       const encoded = encodeURIComponent(value);
