@@ -3,8 +3,9 @@
 // verified-secret cache of caller-supplied (Argon2id) secrets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
 import {
-  assertCspError, bootstrapAdmin, createApp, exchangeApiToken, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
+  assertCspError, bootstrapAdmin, clientCredentials, createApp, exchangeApiToken, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
 } from './helpers/index.js';
 import {
   assertEmpty200, assertErrorCode, assertSecretRefused, assertSecretWorks, deleteOldSecret, listSecrets,
@@ -52,6 +53,25 @@ describe('op 7 — POST …/secret (owner rotation)', () => {
     const later = await secrets(app.clientId);
     assert.deepEqual(later.map((s) => s.status), ['current'], 'only the current secret is listed after the grace');
     assert.equal(later[0].hint, next.slice(-4));
+  });
+
+  it('during the grace each secret mints tokens that name it (sid), in both credential shapes', async () => {
+    // revokeTokens kills tokens by the secret that minted them: a token from the old secret must
+    // name the old one even while the new one is current.
+    const app = await newApp();
+    const next = suppliedSecret('sid-grace');
+    assertEmpty200(await rotate(app.clientId, next, 60), 'rotation');
+    const listed = await secrets(app.clientId);
+    const previousId = listed.find((s) => s.status === 'previous')?.secretId;
+    const currentId = listed.find((s) => s.status === 'current')?.secretId;
+    assert.ok(previousId && currentId && previousId !== currentId, `two distinct secrets listed: ${JSON.stringify(listed)}`);
+    for (const shape of ['basic', 'post'] as const) {
+      for (const [secret, expected] of [[app.clientSecret, previousId], [next, currentId]] as const) {
+        const res = await clientCredentials(server, app.clientId, secret, shape);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(decodeJwt(res.body.access_token).sid, expected, `${shape}: the token names the secret that minted it`);
+      }
+    }
   });
 
   it('after the grace has ended, a new rotation is allowed again', async () => {

@@ -203,12 +203,13 @@ export async function listValidSecrets(db: Queryable, orgId: string, appId: stri
   }));
 }
 
-/** The valid secret of the app that the presented value matches, if any. Constant time per secret. */
-export async function matchSecret(db: Queryable, appId: string, presented: string, context: VerifyContext): Promise<SecretRow | undefined> {
-  const now = nowSeconds();
-  const secrets = (await store.listSecrets(db, appId)).filter((s) => isValidAt(s, now));
+/**
+ * The secret among `secrets` that the presented value matches, if it is valid at `now`. Constant
+ * time per secret; the rows are read fresh for each request (findAppWithSecrets), never cached.
+ */
+export async function matchSecret(secrets: readonly SecretRow[], presented: string, context: VerifyContext, now: number): Promise<SecretRow | undefined> {
   for (const secret of secrets) {
-    if (await verifySecret(presented, secret.id, secret.verifier, context)) return secret;
+    if (isValidAt(secret, now) && await verifySecret(presented, secret.id, secret.verifier, context)) return secret;
   }
   return undefined;
 }

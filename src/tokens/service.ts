@@ -3,14 +3,14 @@ import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { findAppById, type AppRow } from '../apps/store.js';
+import type { AppRow } from '../apps/store.js';
 import { readSettings } from '../apps/settings.js';
 import { appPerms, appScope } from '../apps/grants.js';
 import { resolveApiToken } from '../identity/service.js';
 import { rolesToPerms } from '../identity/roles.js';
 import { matchSecret } from '../secrets/service.js';
 import type { VerifyContext } from '../secrets/verifier.js';
-import type { SecretRow } from '../secrets/store.js';
+import { findAppWithSecrets, type SecretRow } from '../secrets/store.js';
 import type { UsageRecorder } from '../secrets/usage.js';
 import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
@@ -41,10 +41,12 @@ export interface AuthenticatedClient {
 /** Client authentication: the app and the valid secret that the presented value matches, or 401. */
 export async function authenticateClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
   if (!presented || presented.secretCandidates.length === 0) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
-  const app = await findAppById(deps.db, presented.clientId);
-  if (!app || app.state !== 'active' || app.public_client === 1) throw fail('OAUTH_INVALID_CLIENT');
+  const found = await findAppWithSecrets(deps.db, presented.clientId);
+  if (!found || found.app.state !== 'active' || found.app.public_client === 1) throw fail('OAUTH_INVALID_CLIENT');
+  const { app, secrets } = found;
+  const now = nowSeconds();
   for (const candidate of presented.secretCandidates) {
-    const secret = await matchSecret(deps.db, app.id, candidate, deps.verify);
+    const secret = await matchSecret(secrets, candidate, deps.verify, now);
     if (secret) {
       deps.usage.record(app.id, secret.id);
       return { app, secret };
