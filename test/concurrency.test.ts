@@ -134,3 +134,81 @@ describe('ops 6 and 7 racing on one app', () => {
     assert.equal(working, list.length, 'as many secrets work as are listed');
   });
 });
+
+// On SQLite, changes that arrive together share one commit (src/db/group-commit.ts), each in its own
+// savepoint. A refused change must undo only itself, and an accepted one must not depend on its neighbours.
+describe('changes to many apps at once, some refused', () => {
+  const N = 8;
+  let rotating: Array<{ clientId: string; original: string; rotatedIn: string }>;
+  let publicIds: string[];
+  let regenerating: Array<{ clientId: string; original: string }>;
+  let lateRotations: HttpResult[];
+  let publicRegenerations: HttpResult[];
+  let regenerated: HttpResult[];
+  let auditBefore: number;
+
+  before(async () => {
+    rotating = [];
+    publicIds = [];
+    regenerating = [];
+    for (let i = 0; i < N; i++) {
+      const a = await createApp(server, admin.accessToken, admin.orgId);
+      const rotatedIn = suppliedSecret(`batch-rot${i}`);
+      const first = await rotateSecret(server, admin.accessToken, admin.orgId, a.clientId, rotatedIn, 3600);
+      assert.equal(first.status, 200, first.text);
+      rotating.push({ clientId: a.clientId, original: a.clientSecret, rotatedIn });
+      const p = await createApp(server, admin.accessToken, admin.orgId, { publicClient: true, grantTypes: ['authorization_code'], redirectUris: ['https://spa.example.com/cb'] });
+      publicIds.push(p.clientId);
+      const b = await createApp(server, admin.accessToken, admin.orgId);
+      regenerating.push({ clientId: b.clientId, original: b.clientSecret });
+    }
+    auditBefore = (await allAuditEvents(server, admin.accessToken, admin.orgId)).events.length;
+    // All in flight together. A regenerate of a public client is refused inside its transaction
+    // (after the app's lock is taken), so it lands in the same commits as the accepted regenerates;
+    // a second rotation is refused too, but only after its Argon2id, so usually in other commits.
+    const ops: Array<Promise<HttpResult>> = [];
+    for (let i = 0; i < N; i++) {
+      ops.push(rotateSecret(server, admin.accessToken, admin.orgId, rotating[i]!.clientId, suppliedSecret(`batch-late${i}`), 3600));
+      ops.push(regenerateSecret(server, admin.accessToken, admin.orgId, publicIds[i]!));
+      ops.push(regenerateSecret(server, admin.accessToken, admin.orgId, regenerating[i]!.clientId));
+    }
+    const results = await Promise.all(ops);
+    lateRotations = results.filter((_, k) => k % 3 === 0);
+    publicRegenerations = results.filter((_, k) => k % 3 === 1);
+    regenerated = results.filter((_, k) => k % 3 === 2);
+  });
+
+  it('the refused changes answer 409 with their own errors; every regenerate answers 200', () => {
+    for (const res of lateRotations) assertErrorCode(server, res, 409, 'OAUTH_ORG_CLIENT_SECRET_ROTATION_IN_PROGRESS_ERROR');
+    for (const res of publicRegenerations) assertErrorCode(server, res, 409, 'OAUTH_ORG_PUBLIC_CLIENT_HAS_NO_SECRET_ERROR');
+    for (const res of regenerated) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(typeof res.body.clientSecret, 'string');
+    }
+  });
+  it('each regenerate is in force: its new secret works, the app\'s old one is refused', async () => {
+    for (let i = 0; i < N; i++) {
+      await assertSecretWorks(server, regenerating[i]!.clientId, regenerated[i]!.body.clientSecret as string, `regenerated secret of app ${i}`);
+      await assertSecretRefused(server, regenerating[i]!.clientId, regenerating[i]!.original, `replaced secret of app ${i}`);
+    }
+  });
+
+  it('each refused rotation changed nothing: both secrets of the rotation in progress still work, the late candidate does not', async () => {
+    for (let i = 0; i < N; i++) {
+      const { clientId, original, rotatedIn } = rotating[i]!;
+      await assertSecretWorks(server, clientId, original, `previous secret of app ${i}`);
+      await assertSecretWorks(server, clientId, rotatedIn, `current secret of app ${i}`);
+      await assertSecretRefused(server, clientId, suppliedSecret(`batch-late${i}`), `refused candidate of app ${i}`);
+      const list = await listSecrets(server, admin.accessToken, admin.orgId, clientId);
+      assert.deepEqual(list.map((s: Json) => s.status).sort(), ['current', 'previous'], `app ${i}: ${JSON.stringify(list)}`);
+    }
+  });
+
+  it('the audit log has one record per accepted change and none for the refused ones', async () => {
+    const { events } = await allAuditEvents(server, admin.accessToken, admin.orgId);
+    const added = events.length - auditBefore;
+    assert.equal(added, N, `${N} regenerate records and none for the refused changes: ${added} new events`);
+    const regenerateRecords = events.filter((e: Json) => e.action === 'secret.regenerate' && regenerating.some((r) => r.clientId === e.appId));
+    assert.equal(regenerateRecords.length, N);
+  });
+});

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
@@ -37,7 +38,7 @@ export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, org
   const secret: NewSecret | undefined = draft.publicClient ? undefined
     : typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : await newGeneratedSecret(pepper);
 
-  await db.transaction().execute(async (trx) => {
+  await writeTransaction(db, async (trx) => {
     if (!(await findOrganization(trx, orgId))) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);
     const existing = await store.findAppById(trx, id);
     if (existing?.state === 'deleting') throw fail('APP_BEING_DELETED');
@@ -105,7 +106,7 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     // A PATCH that sets `secret` resets rotation exactly like the seed's regenerate (SPEC §5.3).
     await changeSecrets(db, actor, { orgId, appId, change: 'replace', newSecret, alsoInside: applyFields }, context);
   } else {
-    await db.transaction().execute(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       const app = await store.lockAppInOrg(trx, orgId, appId);
       if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
       if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
@@ -150,7 +151,7 @@ export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids
 }
 
 async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await writeTransaction(db, async (trx) => {
     // Secrets go with the app (ON DELETE CASCADE). Another node finishing the same deletion
     // finds nothing to delete and writes no second audit record.
     if (await store.deleteApp(trx, id)) await recordAudit(trx, actor, 'app.delete', id, null);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import type { OrgRole } from '../db/schema.js';
 import { credentialHint, generateOpaqueCredential, isOpaqueCredential } from '../crypto/opaque.js';
 import { sha256Base64url } from '../crypto/hash.js';
@@ -96,7 +97,7 @@ export async function resolveApiToken(db: Queryable, apiToken: string): Promise<
 
 /** On an empty database: one org, one owner, one API token. */
 export async function bootstrap(db: Db, username: string, orgName: string): Promise<{ orgId: string; username: string; apiToken: string }> {
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     // Two bootstraps at once on PostgreSQL would both see an empty database without the lock.
     await takeStartupLock(trx);
     if ((await store.countOrganizations(trx)) > 0) throw new BootstrapRefusedError('the database is not empty; bootstrap runs only once');

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
 import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
@@ -124,7 +125,7 @@ async function precheckSecretDiffers(db: Db, actor: RequestActor, request: Secre
 /** Applies one lifecycle change in one transaction; concurrent changes to one app queue on its lock. */
 export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
   const comparedWith = await precheckSecretDiffers(db, actor, request, context);
-  const result = await db.transaction().execute(async (trx) => {
+  const result = await writeTransaction(db, async (trx) => {
     const app = await lockAppInOrg(trx, request.orgId, request.appId);
     authorizeSecretChange(actor, app, request.orgId, request.appId);
 

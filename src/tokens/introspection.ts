@@ -1,6 +1,7 @@
 // Token introspection (RFC 7662) and revocation (RFC 7009) for our access tokens and API tokens.
 // A client sees only tokens of its own organization; anything else is simply inactive.
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { appOrgRoles } from '../apps/grants.js';
 import { readSettings } from '../apps/settings.js';
@@ -84,7 +85,7 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   if (apiToken) {
     if (apiToken.org_id !== orgId || apiToken.revoked_at !== null) return;
     assertMayRevokeOthers(actor);
-    await deps.db.transaction().execute(async (trx) => {
+    await writeTransaction(deps.db, async (trx) => {
       await revokeApiTokenRow(trx, apiToken);
       await recordAudit(trx, actor, 'token.revoke', null, null, { tokenType: 'api_token', tokenId: apiToken.id, subject: apiToken.username });
     });
@@ -103,7 +104,7 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   const jti = claims.jti;
   const entry = { kind: 'jti', value: jti } as const;
   if (await isDenied(deps.db, [entry])) return; // revoked before: one audit record per revocation
-  await deps.db.transaction().execute(async (trx) => {
+  await writeTransaction(deps.db, async (trx) => {
     await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
     await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
   });
