@@ -30,7 +30,11 @@ interface Committer {
 
 const committers = new WeakMap<Db, Committer>();
 
-/** Runs `work` in a write transaction of its own; on SQLite it may share the commit with others. */
+/**
+ * Runs `work` in a write transaction of its own; on SQLite it may share the commit with others.
+ * `work` must use only `trx` and must not start another write transaction: that one would wait
+ * for the commit of the batch it is part of, which waits for `work`.
+ */
 export async function writeTransaction<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
   if (isPostgres(db)) return db.transaction().execute(work);
   let committer = committers.get(db);
