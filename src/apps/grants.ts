@@ -8,11 +8,27 @@ export function appOrgRoles(settings: AppSettings): string[] {
   return org.allRoles ? [...settings.creatorRoles] : [...new Set(org.roles.map((r) => r.name))];
 }
 
-/** The `perms` claim: `csp:<role>` per org role, `external/<serviceDefinitionId>/<role>` per service role. */
+/**
+ * Service role names and serviceDefinitionIds become part of one `scope` word: no whitespace or
+ * slash (a second word, or an ambiguous path), and nothing that reads as a permission of its own.
+ */
+const SCOPE_SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function isScopeSafeName(name: string): boolean {
+  return SCOPE_SAFE_NAME.test(name) && !name.toLowerCase().startsWith('csp:');
+}
+
+/**
+ * The `perms` claim: `csp:<role>` per org role, `external/<serviceDefinitionId>/<role>` per service
+ * role. Names stored before the scope-safe rule existed are left out, never split into other words.
+ */
 export function appPerms(settings: AppSettings): string[] {
   const perms = rolesToPerms(appOrgRoles(settings));
   for (const service of settings.allowedScopes.servicesScopes) {
-    for (const role of service.roles) perms.push(`external/${service.serviceDefinitionId}/${role.name}`);
+    if (!isScopeSafeName(service.serviceDefinitionId)) continue;
+    for (const role of service.roles) {
+      if (isScopeSafeName(role.name)) perms.push(`external/${service.serviceDefinitionId}/${role.name}`);
+    }
   }
   return [...new Set(perms)];
 }

@@ -26,7 +26,7 @@ async function checkReplayOfCreate(services: Services, request: FastifyRequest, 
   checkMayCreateApp(actor, request.body as OrgOAuthAppRequest);
   const created = JSON.parse(replayed) as { clientId?: string; clientSecret?: string };
   if (created.clientSecret !== undefined && created.clientId !== undefined) {
-    await checkMayChangeSecrets(services.db, actor, (request.params as { orgId: string }).orgId, created.clientId);
+    await checkMayChangeSecrets(services.db, actor, (request.params as { orgId: string }).orgId, created.clientId, 'regenerate');
   }
 }
 
@@ -53,7 +53,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
     },
   }, async (request) => {
     const page = parsePaging(request.query, 200, 200);
-    const result = await listApps(services.db, request.params.orgId, page, request.query.searchTerm);
+    const result = await listApps(services.db, actorOf(request), request.params.orgId, page, request.query.searchTerm);
     const path = `${BASE_PATH}/orgs/${request.params.orgId}/oauth-apps`;
     return { ...result, ...pageLinks(path, page, result.totalResults, { searchTerm: request.query.searchTerm }) };
   });
@@ -64,7 +64,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: OrgOAuthAppResponse, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },
-  }, async (request) => getApp(services.db, request.params.orgId, request.params.oauthAppId));
+  }, async (request) => getApp(services.db, actorOf(request), request.params.orgId, request.params.oauthAppId));
 
   app.patch('/orgs/:orgId/oauth-apps/:oauthAppId', {
     schema: {
@@ -93,5 +93,5 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       querystring: Type.Object({ filterResults: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
       response: { 200: PagedPostResponseExpandedAuthClient, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 500) },
     },
-  }, async (request) => searchApps(services.db, request.params.orgId, request.body, request.query.filterResults === 'true'));
+  }, async (request) => searchApps(services.db, actorOf(request), request.params.orgId, request.body, request.query.filterResults === 'true'));
 }

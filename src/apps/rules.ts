@@ -1,9 +1,9 @@
-// The rules an OAuth app must satisfy (SPEC §5.3) and the no-escalation rule (SPEC §2).
+// The rules an OAuth app must satisfy (docs/design.md §5.3); who may do what is in policy.ts.
 // Turns a create or update request into the settings to store, or throws the catalogue error.
 import { fail } from '../errors/errors.js';
-import { highestRank, ROLE_RANK } from '../identity/roles.js';
+import { ROLE_RANK } from '../identity/roles.js';
 import type { OrgOAuthAppRequest, OrgOAuthAppUpdateRequest } from './schemas.js';
-import { appOrgRoles, isGrantableGeneralScope } from './grants.js';
+import { isGrantableGeneralScope, isScopeSafeName } from './grants.js';
 import { DEFAULT_SETTINGS, type AllowedScopes, type AppSettings, type RoleBinding } from './settings.js';
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -13,6 +13,8 @@ const PUBLIC_CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token'];
 const ASSIGNABLE_ORG_ROLES = new Set([
   ...Object.keys(ROLE_RANK), 'billing_read_only', 'support_user', 'access_log_auditor', 'software_installer',
 ]);
+
+const SCOPE_SAFE_RULE = 'must be 1 to 128 of A-Z a-z 0-9 . _ : - (starting with a letter or digit, not csp:)';
 
 export interface AppDraft {
   displayName: string;
@@ -108,19 +110,13 @@ export function checkAppRules({ publicClient, settings }: AppDraft): void {
   }
   for (const service of settings.allowedScopes.servicesScopes) {
     if (service.allRoles && service.roles.length > 0) throw fail('APP_RULE_VIOLATION', 'servicesScopes[].roles must be empty when allRoles is true');
-  }
-}
-
-/**
- * A caller cannot create or update an app whose org roles rank above the caller's own. The roles
- * judged are those the app would really hold: with allRoles, every role its creator held.
- */
-export function checkNoEscalation(callerRoles: readonly string[], settings: AppSettings): void {
-  const callerRank = highestRank(callerRoles);
-  const viaAllRoles = settings.allowedScopes.organizationScopes.allRoles;
-  for (const role of appOrgRoles(settings)) {
-    if ((ROLE_RANK[role] ?? 0) > callerRank) {
-      throw fail(viaAllRoles ? 'ESCALATION_ALL_ROLES' : 'ESCALATION_ORG_ROLE', `The caller cannot manage an app holding the role '${role}', which is above its own`);
+    // Each becomes part of one `scope` word, external/<serviceDefinitionId>/<role>: a space, a slash
+    // or a csp: prefix could make a word naming a role the app does not hold.
+    if (!isScopeSafeName(service.serviceDefinitionId)) {
+      throw fail('APP_RULE_VIOLATION', `servicesScopes[].serviceDefinitionId: '${printable(service.serviceDefinitionId)}' ${SCOPE_SAFE_RULE}`);
+    }
+    for (const role of service.roles) {
+      if (!isScopeSafeName(role.name)) throw fail('APP_RULE_VIOLATION', `servicesScopes[].roles[].name: '${printable(role.name)}' ${SCOPE_SAFE_RULE}`);
     }
   }
 }

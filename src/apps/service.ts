@@ -6,7 +6,6 @@ import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
-import { OWNER_ROLE } from '../identity/roles.js';
 import { checkMayChangeSecrets, newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
 import { insertSecret } from '../secrets/store.js';
 import type { VerifyContext } from '../secrets/verifier.js';
@@ -14,7 +13,8 @@ import type { Pepper } from '../keys/keyring.js';
 import type { ExpandedAuthClient, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, SearchClientsByRoleNamesRequest } from './schemas.js';
 import { searchCriteria, searchHit } from './search.js';
 import type { Page } from '../http/paging.js';
-import { checkNoEscalation, draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
+import { draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
+import { decide, enforce, holdingOf } from './policy.js';
 import { readSettings } from './settings.js';
 import * as store from './store.js';
 import { appResponse } from './view.js';
@@ -27,7 +27,7 @@ export interface CreatedApp {
 /** The rules and the no-escalation check a create must pass; returns the app to store. */
 export function checkMayCreateApp(actor: RequestActor, body: OrgOAuthAppRequest): AppDraft {
   const draft = draftFromCreate(body, actor.roles);
-  checkNoEscalation(actor.roles, draft.settings);
+  enforce({ operation: 'create', callerRoles: actor.roles, after: holdingOf(draft.settings) });
   return draft;
 }
 
@@ -75,25 +75,26 @@ export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, org
   return secret ? { clientId: id, clientSecret: secret.plaintext } : { clientId: id };
 }
 
-export async function getApp(db: Db, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
+export async function getApp(db: Db, actor: RequestActor, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
   const app = await store.findAppInOrg(db, orgId, appId);
   // An app being deleted is already gone for the API, as it is for the listing.
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  enforce({ operation: 'get', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
   return appResponse(app, nowSeconds());
 }
 
 export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
   // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-  if (typeof body.secret === 'string') await checkMayChangeSecrets(db, actor, orgId, appId);
+  if (typeof body.secret === 'string') await checkMayChangeSecrets(db, actor, orgId, appId, 'replace');
   const newSecret = typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : undefined;
   const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
     const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
+    // The app as it is is judged first: a caller may not even shape an app it could not manage.
+    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret: newSecret !== undefined });
     const draft = draftFromUpdate(existing, body);
-    checkNoEscalation(actor.roles, draft.settings);
-    // The owners' lock on the secrets is theirs to lift: anyone may switch it on, only an owner off.
-    if (existing.settings.ownerOnlySecretRotation && !draft.settings.ownerOnlySecretRotation && !actor.roles.includes(OWNER_ROLE)) {
-      throw fail('SECRET_CHANGE_OWNER_ONLY', 'Only an organization owner may switch off ownerOnlySecretRotation');
-    }
+    enforce({
+      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret: newSecret !== undefined,
+    });
     await store.updateApp(trx, app.id, {
       display_name: draft.displayName,
       settings: JSON.stringify(draft.settings),
@@ -113,7 +114,7 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
       await applyFields(trx, app);
     });
   }
-  return getApp(db, orgId, appId);
+  return getApp(db, actor, orgId, appId);
 }
 
 export interface AppPage {
@@ -121,7 +122,8 @@ export interface AppPage {
   totalResults: number;
 }
 
-export async function listApps(db: Db, orgId: string, page: Page, searchTerm: string | undefined): Promise<AppPage> {
+export async function listApps(db: Db, actor: RequestActor, orgId: string, page: Page, searchTerm: string | undefined): Promise<AppPage> {
+  enforce({ operation: 'list', callerRoles: actor.roles });
   const { rows, total } = await store.listAppsInOrg(db, {
     orgId, searchTerm: searchTerm?.trim().toLowerCase() || undefined, offset: page.start - 1, limit: page.limit,
   });
@@ -129,25 +131,46 @@ export async function listApps(db: Db, orgId: string, page: Page, searchTerm: st
   return { results: rows.map((row) => appResponse(row, now)), totalResults: total };
 }
 
+export interface DeleteFailure {
+  clientId: string;
+  reason: string;
+}
+
 export interface DeleteOutcome {
   succeeded: string[];
   failed: string[];
+  /** [ours] Why each failed id failed, in the order of `failed`. */
+  failures: DeleteFailure[];
 }
 
 /**
- * Bulk delete (op 5): first every owned, active app is marked as being deleted — from then on its
- * secrets and tokens are refused and its secret operations answer 409 — then each is removed with
- * its secrets and an audit record. Ids not owned by the org, unknown or already being deleted fail.
+ * Bulk delete (op 5): each app the caller may delete (the access policy, judged under the app's
+ * lock) is marked as being deleting — from then on its secrets and tokens are refused and its secret
+ * operations answer 409 — then removed with its secrets and an audit record. Ids not owned by the
+ * org, unknown, already being deleted or refused by the policy go to `failed`, the rest still succeed.
  */
 export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids: readonly string[]): Promise<DeleteOutcome> {
   const requested = [...new Set(ids)];
-  const marked = await store.markDeleting(db, orgId, requested);
+  const marked: string[] = [];
+  const failures: DeleteFailure[] = [];
+  for (const id of requested) {
+    const reason = await writeTransaction(db, async (trx) => {
+      const app = await store.lockAppInOrg(trx, orgId, id);
+      if (!app || app.state !== 'active') return `OAuth app '${id}' not found in organization ${orgId}`;
+      const decision = decide({ operation: 'delete', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
+      if (!decision.allow) return decision.reason;
+      await store.markDeleting(trx, orgId, [id]);
+      return undefined;
+    });
+    if (reason === undefined) marked.push(id);
+    else failures.push({ clientId: id, reason });
+  }
   const succeeded: string[] = [];
   for (const id of marked) {
     await removeApp(db, id, actor);
     succeeded.push(id);
   }
-  return { succeeded, failed: requested.filter((id) => !marked.includes(id)) };
+  return { succeeded, failed: failures.map((f) => f.clientId), failures };
 }
 
 async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void> {
@@ -174,7 +197,8 @@ export interface SearchPage {
   itemsPerPage: number;
 }
 
-export async function searchApps(db: Db, orgId: string, body: SearchClientsByRoleNamesRequest, filterResults: boolean): Promise<SearchPage> {
+export async function searchApps(db: Db, actor: RequestActor, orgId: string, body: SearchClientsByRoleNamesRequest, filterResults: boolean): Promise<SearchPage> {
+  enforce({ operation: 'search', callerRoles: actor.roles });
   const criteria = searchCriteria(body);
   const org = await findOrganization(db, orgId);
   if (!org) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);

@@ -8,6 +8,7 @@ import type { Services } from '../http/services.js';
 import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
 import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
+import type { SecretChange } from './lifecycle.js';
 import { changeSecrets, checkMayChangeSecrets, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
@@ -15,11 +16,11 @@ const TAGS = ['Organization Managed OAuth Apps (clients)'];
 const EmptyResponse = { description: 'OK, empty body' } as const;
 
 /** A replayed secret change is allowed only while the change itself still would be. */
-function replayedSecretChange(services: Services): IdempotentRoute {
+function replayedSecretChange(services: Services, change: SecretChange): IdempotentRoute {
   return {
     async beforeReplay(request: FastifyRequest, _replayed: string) {
       const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
-      await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId);
+      await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, change);
     },
   };
 }
@@ -28,7 +29,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.put('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { emptyObjectBody: true, idempotent: replayedSecretChange(services) },
+    config: { emptyObjectBody: true, idempotent: replayedSecretChange(services, 'regenerate') },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
       description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\n[ours] `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',
@@ -48,7 +49,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   });
 
   app.post('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { idempotent: replayedSecretChange(services) },
+    config: { idempotent: replayedSecretChange(services, 'rotate') },
     schema: {
       tags: TAGS, operationId: 'rotateOrganizationOAuthApplicationSecret', summary: 'Set a new secret via owner rotation',
       description: 'The new secret becomes current; the old one stays valid until `secretRotationExpirationInSeconds` from now, so clients can switch without downtime. 409 while a rotation is already in progress.',
@@ -58,7 +59,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
     // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-    await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId);
+    await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, 'rotate');
     const newSecret = await newSuppliedSecret(request.body.newClientSecret);
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
     await changeSecrets(services.db, actorOf(request), {
@@ -86,5 +87,5 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: SecretList, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },
-  }, async (request) => listValidSecrets(services.db, request.params.orgId, request.params.oauthAppId));
+  }, async (request) => listValidSecrets(services.db, actorOf(request), request.params.orgId, request.params.oauthAppId));
 }

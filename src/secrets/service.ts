@@ -10,8 +10,7 @@ import { recordAudit, type AuditAction, type RequestActor } from '../audit/recor
 import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
 import type { SecretMetadata } from './schemas.js';
 import { MAX_ACCESS_TOKEN_TTL, readSettings } from '../apps/settings.js';
-import { checkNoEscalation } from '../apps/rules.js';
-import { OWNER_ROLE } from '../identity/roles.js';
+import { enforce, holdingOf, type AppOperation } from '../apps/policy.js';
 import { denyTokensOfSecrets } from '../tokens/denylist.js';
 import { generateClientSecret } from './generate.js';
 import { isValidAt, transitionFor, type SecretChange } from './lifecycle.js';
@@ -80,25 +79,30 @@ const AUDIT_ACTION: Readonly<Record<SecretChange, AuditAction>> = {
   deleteOld: 'secret.delete_old',
 };
 
+/** The access-policy operation of each secret change (a PATCH setting `secret` replaces like regenerate). */
+const POLICY_OPERATION: Readonly<Record<SecretChange, AppOperation>> = {
+  regenerate: 'regenerate',
+  replace: 'regenerate',
+  rotate: 'rotate',
+  deleteOld: 'deleteOld',
+};
+
 /**
  * May this caller change this app's secrets? The checks every secret change and every replay of one
  * (Idempotency-Key) pass, in the order a caller would want to hear about them.
  */
-export function authorizeSecretChange(actor: RequestActor, app: AppRow | undefined, orgId: string, appId: string): asserts app is AppRow {
+export function authorizeSecretChange(actor: RequestActor, app: AppRow | undefined, orgId: string, appId: string, change: SecretChange): asserts app is AppRow {
   if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
   if (app.public_client === 1) throw fail('PUBLIC_CLIENT_HAS_NO_SECRET');
-  const settings = readSettings(app);
-  if (settings.ownerOnlySecretRotation && !actor.roles.includes(OWNER_ROLE)) throw fail('SECRET_CHANGE_OWNER_ONLY');
-  // Whoever sets a secret can act as the app: a caller may not take the credentials of an app
-  // holding an org role above its own (SPEC §2, no escalation).
-  checkNoEscalation(actor.roles, settings);
+  // Whoever sets a secret can act as the app (docs/design.md §2, no escalation).
+  enforce({ operation: POLICY_OPERATION[change], callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
 }
 
 /** The same checks, read without the app's lock: for replays and for prechecks before the lock. */
-export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<AppRow> {
+export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string, change: SecretChange): Promise<AppRow> {
   const app = await findAppInOrg(db, orgId, appId);
-  authorizeSecretChange(actor, app, orgId, appId);
+  authorizeSecretChange(actor, app, orgId, appId, change);
   return app;
 }
 
@@ -111,7 +115,7 @@ export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, 
 async function precheckSecretDiffers(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<string | undefined> {
   const plaintext = request.newSecret?.generated === false ? request.newSecret.plaintext : undefined;
   if (plaintext === undefined) return undefined;
-  const app = await checkMayChangeSecrets(db, actor, request.orgId, request.appId);
+  const app = await checkMayChangeSecrets(db, actor, request.orgId, request.appId, request.change);
   const now = nowSeconds();
   const valid = (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now));
   // A change the state machine refuses gets its own error (e.g. 409 rotation in progress) under the lock.
@@ -127,7 +131,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
   const comparedWith = await precheckSecretDiffers(db, actor, request, context);
   const result = await writeTransaction(db, async (trx) => {
     const app = await lockAppInOrg(trx, request.orgId, request.appId);
-    authorizeSecretChange(actor, app, request.orgId, request.appId);
+    authorizeSecretChange(actor, app, request.orgId, request.appId, request.change);
 
     const now = nowSeconds();
     const secrets = await store.listSecrets(trx, app.id);
@@ -189,9 +193,10 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
 }
 
 /** The valid secrets of an app, newest first, without verifiers (SPEC §6.4). */
-export async function listValidSecrets(db: Queryable, orgId: string, appId: string): Promise<SecretMetadata[]> {
+export async function listValidSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<SecretMetadata[]> {
   const app = await findAppInOrg(db, orgId, appId);
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+  enforce({ operation: 'listSecrets', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
   const now = nowSeconds();
   return (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now)).map((s) => ({
     secretId: s.id,
