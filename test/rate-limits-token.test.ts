@@ -16,7 +16,9 @@ let admin: Admin;
 
 before(async () => {
   server = await startServer({
-    env: { RATE_LIMIT_TOKEN: `${TOKEN_BUDGET}/60`, RATE_LIMIT_AUTH_FAILURES: `${AUTH_FAILURE_BUDGET}/60` },
+    // Each failure test sends from its own address (X-Forwarded-For through a trusted proxy): what
+    // does not authenticate counts against its address, and the tests must not share one.
+    env: { RATE_LIMIT_TOKEN: `${TOKEN_BUDGET}/60`, RATE_LIMIT_AUTH_FAILURES: `${AUTH_FAILURE_BUDGET}/60`, ORGAUTH_TRUST_PROXY: '127.0.0.1,::1' },
   });
   admin = await bootstrapAdmin(server); // one API-token exchange from this address
 });
@@ -64,23 +66,37 @@ describe('POST /auth/token — budget per client id', () => {
   });
 });
 
+let addressCounter = 0;
+/** A fresh client address for one test. */
+const freshAddress = () => `198.51.100.${++addressCounter}`;
+/** Raw Basic client credentials from `address`. */
+const fromAddress = (address: string, clientId: string, secret: string) => {
+  server.rememberSecret(secret, 'clientSecret');
+  return server.req('POST', '/auth/authorize', {
+    form: { grant_type: 'client_credentials' },
+    headers: { authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64'), 'x-forwarded-for': address },
+  });
+};
+
 describe('failed client authentications per client id', () => {
   it(`after ${AUTH_FAILURE_BUDGET} wrong secrets the client id gets 429, even with the right secret`, async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
+    const address = freshAddress();
     for (let i = 0; i < AUTH_FAILURE_BUDGET; i++) {
-      assertCspError(await clientCredentials(server, app.clientId, `Wrong!secret-${i}`), 401, { oauthError: 'invalid_client' }, server);
+      assertCspError(await fromAddress(address, app.clientId, `Wrong!secret-${i}`), 401, { oauthError: 'invalid_client' }, server);
     }
-    const refused = await clientCredentials(server, app.clientId, app.clientSecret);
+    const refused = await fromAddress(address, app.clientId, app.clientSecret);
     assertTokenEndpoint429(refused, AUTH_FAILURE_BUDGET);
     assert.match(refused.body.message, /failed client authentications/);
   });
 
   it(`after a first failure, concurrent wrong secrets get no extra guesses: ${AUTH_FAILURE_BUDGET} checked in all, the rest 429`, async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
-    assertCspError(await clientCredentials(server, app.clientId, 'Wrong!first'), 401, { oauthError: 'invalid_client' }, server);
+    const address = freshAddress();
+    assertCspError(await fromAddress(address, app.clientId, 'Wrong!first'), 401, { oauthError: 'invalid_client' }, server);
     // The per-client budget (3) lets 2 more through; once the client id has failed, attempts in
     // flight count as failures, so only one of them is checked.
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => clientCredentials(server, app.clientId, `Wrong!burst-${i}`)));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => fromAddress(address, app.clientId, `Wrong!burst-${i}`)));
     const statuses = results.map((r) => r.status).sort();
     assert.equal(statuses.filter((s) => s === 401).length, AUTH_FAILURE_BUDGET - 1, `statuses: ${statuses.join(',')}`);
     assert.equal(statuses.filter((s) => s === 429).length, 8 - (AUTH_FAILURE_BUDGET - 1));
@@ -88,13 +104,15 @@ describe('failed client authentications per client id', () => {
 
   it(`a client that never failed is not limited by its own concurrency: ${TOKEN_BUDGET} at once with the right secret all succeed`, async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
-    const results = await Promise.all(Array.from({ length: TOKEN_BUDGET }, () => clientCredentials(server, app.clientId, app.clientSecret)));
+    const address = freshAddress();
+    const results = await Promise.all(Array.from({ length: TOKEN_BUDGET }, () => fromAddress(address, app.clientId, app.clientSecret)));
     assert.deepEqual(results.map((r) => r.status), Array(TOKEN_BUDGET).fill(200), results.map((r) => r.text).join('\n'));
   });
 
   it('successes do not count: a client using its secret correctly is never refused for failures', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
-    for (let i = 0; i < TOKEN_BUDGET; i++) assert.equal((await clientCredentials(server, app.clientId, app.clientSecret)).status, 200);
+    const address = freshAddress();
+    for (let i = 0; i < TOKEN_BUDGET; i++) assert.equal((await fromAddress(address, app.clientId, app.clientSecret)).status, 200);
   });
 });
 

@@ -11,7 +11,7 @@ import {
   AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
-import { checkMayChangeSecrets } from '../secrets/service.js';
+import { checkMayChangeSecrets, checkReplayStillCurrent } from '../secrets/service.js';
 import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
@@ -26,7 +26,9 @@ async function checkReplayOfCreate(services: Services, request: FastifyRequest, 
   checkMayCreateApp(actor, request.body as OrgOAuthAppRequest);
   const created = JSON.parse(replayed) as { clientId?: string; clientSecret?: string };
   if (created.clientSecret !== undefined && created.clientId !== undefined) {
-    await checkMayChangeSecrets(services.db, actor, (request.params as { orgId: string }).orgId, created.clientId, 'regenerate');
+    const { orgId } = request.params as { orgId: string };
+    await checkMayChangeSecrets(services.db, actor, orgId, created.clientId, 'regenerate');
+    await checkReplayStillCurrent(services.db, services.verify, orgId, created.clientId, created.clientSecret);
   }
 }
 

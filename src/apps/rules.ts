@@ -85,6 +85,9 @@ export function checkAppRules({ publicClient, settings }: AppDraft): void {
   }
   for (const uri of [...settings.redirectUris, ...settings.postLogoutRedirectUris]) {
     if (!isAbsoluteUriWithoutFragment(uri)) throw fail('APP_RULE_VIOLATION', `'${printable(uri)}' is not an absolute URI without a fragment`);
+    if (!isAllowedRedirectScheme(uri)) {
+      throw fail('APP_RULE_VIOLATION', `'${printable(uri)}': a redirect URI must use https, http on a loopback address, or a private-use scheme such as com.example.app:/`);
+    }
   }
   if (settings.grantTypes.includes('authorization_code') && settings.redirectUris.length === 0 && !settings.allowOpenRedirectUris) {
     throw fail('APP_RULE_VIOLATION', 'authorization_code needs at least one entry in redirectUris');
@@ -181,6 +184,19 @@ function isAbsoluteUriWithoutFragment(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * RFC 8252 and OAuth security BCP: https; http only to a loopback address (native apps listening on
+ * the device); a private-use scheme in reverse-domain form (it contains a dot). Everything else —
+ * javascript:, data:, file:, plain http to a host — could run script or leak the code.
+ */
+function isAllowedRedirectScheme(value: string): boolean {
+  const url = new URL(value);
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (scheme === 'https') return true;
+  if (scheme === 'http') return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return scheme.includes('.');
 }
 
 /** Caller input quoted in an error message: bounded and without control characters. */

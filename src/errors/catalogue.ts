@@ -52,6 +52,7 @@ export const catalogue = {
   APP_ALREADY_EXISTS: { status: 409, moduleCode: 330, code: 143, errorCode: 'OAUTH_ORG_CLIENT_ALREADY_EXISTS_ERROR', message: 'An OAuth app with this id already exists' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, moduleCode: 330, code: 144, errorCode: 'IDEMPOTENCY_KEY_REUSED_ERROR', message: 'The Idempotency-Key was already used with a different request' },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, moduleCode: 330, code: 145, errorCode: 'IDEMPOTENCY_KEY_IN_FLIGHT_ERROR', message: 'A request with this Idempotency-Key is still being processed' },
+  IDEMPOTENT_CHANGE_SUPERSEDED: { status: 409, moduleCode: 330, code: 146, errorCode: 'IDEMPOTENT_CHANGE_SUPERSEDED_ERROR', message: 'The change made with this Idempotency-Key has been superseded by a later one; its secret no longer works' },
   SECRET_NOT_DIFFERENT: { status: 400, moduleCode: 330, code: 222, errorCode: 'NEW_CLIENT_SECRET_AND_CURRENT_SECRET_NOT_DIFFERENT', message: 'The new secret must differ from the current secret' },
   SECRET_TOO_WEAK: { status: 400, moduleCode: 330, code: 223, errorCode: 'OAUTH_ORG_CLIENT_SECRET_COMPLEXITY_ERROR', message: 'A secret needs 8 to 256 characters with a lower-case letter, an upper-case letter, a digit and a special character' },
   PAGING_INVALID: { status: 400, moduleCode: 330, code: 1600, errorCode: 'PAGING_INVALID_PARAMETERS', message: 'Invalid paging parameters' },

@@ -1,26 +1,22 @@
-// The budget of failed client authentications (SPEC §7), per client id and source address: a
-// client id over budget is refused before its secret is even checked. The address is part of the
-// key so that someone spraying wrong secrets for a client id locks out only themselves, not the
-// real client calling from its own address. In Redis when configured (one budget for all nodes),
-// else in this process.
+// The budget of failed client authentications (docs/design.md §7): at most `max` failed secret
+// checks per client id and source address per window, under any concurrency. The address is part
+// of the key so that someone spraying wrong secrets for a client id locks out only themselves.
 //
-// Two counts per key and window: settled failures, and attempts still being checked. Counting
-// failures only after the check would let a burst of concurrent guesses all pass "within budget?"
-// first; so once a key has failed at all, its attempts in flight count as failures until they
-// settle. A key without failures is never limited by its own concurrency: a busy resource server
-// introspecting many tokens at once is not an attacker.
+// Exact under concurrency: at most `max - failures` checks of a key are in flight at once; further
+// attempts wait for one of those to settle instead of being checked at once. A success frees its
+// place and is never counted, so a burst of right secrets is only queued, never refused; a burst of
+// wrong ones gets exactly `max` checks. In Redis when configured and answering (one budget for all
+// nodes), else in this process (the per-node fallback).
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
 
-/** A reservation names its window, so settling it after the window ended never touches the next one. */
-export type Reservation = { readonly window: string };
+/** A reservation names its store and window, so settling it never touches another window. */
+export type Reservation = { readonly window: string; readonly store: 'redis' | 'memory' };
 
 export type ReserveResult =
   | { readonly reserved: Reservation }
   /** Over budget: refuse for this many seconds. */
-  | { readonly retryAfter: number }
-  /** The budget could not be consulted (Redis down): proceed without a reservation. */
-  | { readonly unavailable: true };
+  | { readonly retryAfter: number };
 
 export interface FailureBudget {
   reserve(key: string): Promise<ReserveResult>;
@@ -29,19 +25,65 @@ export interface FailureBudget {
   readonly budget: RateBudget;
 }
 
-export function createFailureBudget(budget: RateBudget, redis: RedisLink | undefined): FailureBudget {
-  return redis ? redisFailureBudget(budget, redis) : memoryFailureBudget(budget);
+/** One try at a reservation: granted, wait for an attempt in flight to settle, or refused. */
+type TryResult = { readonly reserved: Reservation } | { readonly wait: true } | { readonly retryAfter: number };
+
+interface FailureStore {
+  tryReserve(key: string): Promise<TryResult | undefined>;
+  settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
 }
 
-/** The rule both stores apply. */
-function overBudget(failures: number, pending: number, max: number): boolean {
-  return failures >= max || (failures > 0 && failures + pending >= max);
+/** How long an attempt waits for a place before it is refused (a stuck place expires with its window). */
+const MAX_WAIT_MS = 15_000;
+/** How often a waiting attempt looks again for places freed on other nodes. */
+const POLL_MS = 20;
+
+export function createFailureBudget(budget: RateBudget, redis: RedisLink | undefined): FailureBudget {
+  const memory = memoryFailureStore(budget);
+  const primary = redis ? redisFailureStore(budget, redis) : undefined;
+  const waiters = new Map<string, Set<() => void>>();
+  const wake = (key: string) => {
+    const set = waiters.get(key);
+    if (!set) return;
+    waiters.delete(key);
+    for (const resolve of set) resolve();
+  };
+  const nextSettle = (key: string) => new Promise<void>((resolve) => {
+    let set = waiters.get(key);
+    if (!set) waiters.set(key, (set = new Set()));
+    const done = () => {
+      clearTimeout(timer);
+      set.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, POLL_MS);
+    set.add(done);
+  });
+  return {
+    budget,
+    async reserve(key) {
+      const deadline = Date.now() + MAX_WAIT_MS;
+      for (;;) {
+        const result = (primary && await primary.tryReserve(key)) ?? await memory.tryReserve(key) as TryResult;
+        if (!('wait' in result)) return result;
+        if (Date.now() >= deadline) return { retryAfter: 1 };
+        await nextSettle(key);
+      }
+    },
+    async settle(key, reservation, failed) {
+      try {
+        if (reservation.store === 'redis' && primary) await primary.settle(key, reservation, failed);
+        else await memory.settle(key, reservation, failed);
+      } finally {
+        wake(key);
+      }
+    },
+  };
 }
 
 let windowCounter = 0;
 
-/** Fixed window: the first attempt opens a window of `windowSeconds`; an idle key is forgotten. */
-function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudget {
+function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore {
   interface Window { failures: number; pending: number; resetAt: number; id: string }
   const windows = new Map<string, Window>();
   const live = (key: string, now: number): Window | undefined => {
@@ -63,13 +105,13 @@ function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudge
     return entry;
   };
   return {
-    budget,
-    async reserve(key) {
+    async tryReserve(key) {
       const now = Date.now();
       const entry = live(key, now) ?? open(key, now);
-      if (overBudget(entry.failures, entry.pending, budget.max)) return { retryAfter: Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) };
+      if (entry.failures >= budget.max) return { retryAfter: Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) };
+      if (entry.failures + entry.pending >= budget.max) return { wait: true };
       entry.pending += 1;
-      return { reserved: { window: entry.id } };
+      return { reserved: { window: entry.id, store: 'memory' } };
     },
     async settle(key, reservation, failed) {
       const now = Date.now();
@@ -84,17 +126,18 @@ function memoryFailureBudget(budget: RateBudget, maxKeys = 50_000): FailureBudge
   };
 }
 
-// KEYS[1] hash {f: failures, p: pending, w: window id} expiring with the window.
-// ARGV: window ms, max, id for a new window. Returns {1, 0, window id} or {0, wait ms, ''}.
+// KEYS[1] hash {f: failures, p: in flight, w: window id} expiring with the window.
+// ARGV: window ms, max, id for a new window. Returns {1, 0, window id}, {2, 0, ''} (wait) or {0, wait ms, ''}.
 const RESERVE = `
 local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
 local p = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
 local max = tonumber(ARGV[2])
-if f >= max or (f > 0 and f + p >= max) then
+if f >= max then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl <= 0 then ttl = tonumber(ARGV[1]) end
   return {0, ttl, ''}
 end
+if f + p >= max then return {2, 0, ''} end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'w', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -116,28 +159,24 @@ if ARGV[2] == '1' then
 end
 return 0`;
 
-/** Redis errors fail open (nothing reserved, nothing refused), with a throttled warning. */
-function redisFailureBudget(budget: RateBudget, redis: RedisLink): FailureBudget {
+/** Answers undefined when Redis does not answer in time: the caller falls back to this node's store. */
+function redisFailureStore(budget: RateBudget, redis: RedisLink): FailureStore {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
   const windowMs = String(budget.windowSeconds * 1000);
   const newWindowId = () => `${process.pid}.${Date.now()}.${++windowCounter}`;
   return {
-    budget,
-    async reserve(key) {
-      try {
-        const [ok, waitMs, window] = await redis.client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as [number, number, string];
-        return ok === 1 ? { reserved: { window } } : { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
-      } catch (error) {
-        redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
-        return { unavailable: true };
-      }
+    async tryReserve(key) {
+      const reply = await redis.budgetCommand('rate-limit', (client) =>
+        client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as Promise<[number, number, string]>);
+      if (!reply) return undefined;
+      const [outcome, waitMs, window] = reply;
+      if (outcome === 1) return { reserved: { window, store: 'redis' } };
+      if (outcome === 2) return { wait: true };
+      return { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
     },
     async settle(key, reservation, failed) {
-      try {
-        await redis.client.eval(SETTLE, 1, redisKey(key), reservation.window, failed ? '1' : '0', windowMs, newWindowId());
-      } catch (error) {
-        redis.warn('rate-limit', 'Redis is unreachable: the failed-authentication budget fails open', error);
-      }
+      await redis.budgetCommand('rate-limit', (client) =>
+        client.eval(SETTLE, 1, redisKey(key), reservation.window, failed ? '1' : '0', windowMs, newWindowId()));
     },
   };
 }

@@ -16,7 +16,8 @@ export async function healthRoutes(app: FastifyInstance, services: Services): Pr
     } catch {
       throw fail('SERVICE_UNAVAILABLE', 'The database is not reachable');
     }
-    if (services.redis && !(await services.redis.ping())) throw fail('SERVICE_UNAVAILABLE', 'Redis is not reachable');
+    if (services.redis && !(await services.redis.ping(250))) throw fail('SERVICE_UNAVAILABLE', 'Redis is not reachable or too slow: rate limits use per-node budgets');
+    if (services.redis?.isDegraded()) throw fail('SERVICE_UNAVAILABLE', 'Redis did not answer a rate-limit check in time: rate limits use per-node budgets');
     return { status: 'ready' };
   });
 }

@@ -3,7 +3,18 @@
 import pino, { type Logger } from 'pino';
 
 /** Query parameters whose values are credentials (the deprecated `?refresh_token=` shape sends one). */
-const SENSITIVE_PARAMS = new Set(['access_token', 'refresh_token', 'api_token', 'id_token', 'token', 'client_secret', 'secret', 'password', 'passcode', 'code', 'code_verifier', 'assertion', 'client_assertion', 'subject_token', 'actor_token']);
+const SENSITIVE_PARAMS = new Set(['access_token', 'refresh_token', 'api_token', 'id_token', 'token', 'client_secret', 'secret', 'password', 'passcode', 'code', 'code_verifier', 'assertion', 'client_assertion', 'subject_token', 'actor_token'].map(normalisedName));
+
+/**
+ * A parameter name as a lenient parser might read it: percent- and plus-decoded, lower case, array
+ * brackets and every character but letters and digits dropped (`Refresh_Token[]`, `client_secret%`,
+ * `client-secret` all name the same credential).
+ */
+export function normalisedName(name: string): string {
+  let decoded = name.replace(/\+/g, ' ');
+  try { decoded = decodeURIComponent(decoded); } catch { /* keep what decodes */ }
+  return decoded.toLowerCase().replace(/\[[^\]]*\]/g, '').replace(/[^a-z0-9]/g, '');
+}
 
 export function createLogger(level: string): Logger {
   return pino({
@@ -25,9 +36,7 @@ export function maskedUrl(url: string): string {
   const params = url.slice(q + 1).split('&').map((pair) => {
     const eq = pair.indexOf('=');
     const name = eq < 0 ? pair : pair.slice(0, eq);
-    let decodedName = name;
-    try { decodedName = decodeURIComponent(name); } catch { /* keep raw */ }
-    return eq >= 0 && SENSITIVE_PARAMS.has(decodedName.toLowerCase()) ? `${name}=[REDACTED]` : pair;
+    return eq >= 0 && SENSITIVE_PARAMS.has(normalisedName(name)) ? `${name}=[REDACTED]` : pair;
   });
   return `${url.slice(0, q)}?${params.join('&')}`;
 }

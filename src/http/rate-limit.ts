@@ -1,39 +1,54 @@
-// Rate limits (SPEC §7), three budgets from configuration:
+// Rate limits (docs/design.md §7), three budgets from configuration:
 //   management     RATE_LIMIT_MANAGEMENT    per caller (token subject; address when unauthenticated)
-//   token          RATE_LIMIT_TOKEN         per client id at the token endpoints (address without one)
+//   token          RATE_LIMIT_TOKEN         per client id once the client has authenticated; per
+//                                           source address for everything that did not authenticate
+//                                           (and for the API-token exchange)
 //   auth_failures  RATE_LIMIT_AUTH_FAILURES failed client authentications per client id and address
-// Counters are @fastify/rate-limit's (its Redis store with REDIS_URL, so all nodes share one budget)
-// plus failure-budget.ts. A 429 is thrown through the error mapper, so it carries the CSP body (and
-// the RFC 6749 fields on token endpoints) with Retry-After and RateLimit-Limit/Remaining/Reset.
-// When Redis is unreachable the checks fail open with a throttled warning: availability over limits.
+// A stranger who knows only a client id therefore spends its own address's budget, never the
+// client's. Counters live in Redis when it answers within a few milliseconds (window-counter.ts,
+// failure-budget.ts), else in this process: the per-node fallback. A 429 is thrown through the error
+// mapper, so it carries the CSP body (and the RFC 6749 fields) with Retry-After and RateLimit-*.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { createFailureBudget, type Reservation } from './failure-budget.js';
-import { rateLimitRejections, rateLimitStoreErrors } from './metrics.js';
+import { rateLimitRejections } from './metrics.js';
 import { addressKey, callerKey, claimedClientId, clientKey } from './rate-limit-keys.js';
 import type { Services } from './services.js';
+import { createWindowCounter, type WindowCounter } from './window-counter.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
-
 /** Management API: call after the auth guard's hook is added; counts at preHandler, when the caller is known. */
 export async function limitManagementApi(scope: FastifyInstance, services: Services): Promise<void> {
-  const check = await sharedCounter(scope, services, 'management', services.config.rateLimits.management, callerKey);
-  scope.addHook('preHandler', async (request, reply) => check(request, reply));
+  const budget = services.config.rateLimits.management;
+  const counter = createWindowCounter('management', budget, services.redis);
+  scope.addHook('preHandler', async (request, reply) => countAgainst(counter, 'management', budget, callerKey(request), reply));
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The failed-authentication reservation this request holds, until it settles. */
     authAttempt?: { key: string; reservation: Reservation };
+    /**
+     * Set on token-endpoint requests that present client credentials: every grant calls it once the
+     * client has authenticated (see guardClientAuthentication), to count the request against the
+     * client's own budget instead of its address's.
+     */
+    clientAuthenticated?: (clientId: string) => Promise<void>;
+    authenticatedClientId?: string;
   }
 }
 
-/** Token endpoints: the per-client budget, then the failed-authentication budget, before any secret is checked. */
+/**
+ * Token endpoints, before any secret is checked: requests without client credentials count against
+ * their address; requests with them need their address's budget not to be spent and a place in the
+ * failed-authentication budget of (client id, address). What authenticates counts against the client
+ * id, what does not against the address.
+ */
 export async function limitTokenEndpoints(scope: FastifyInstance, services: Services): Promise<void> {
-  const check = await sharedCounter(scope, services, 'token', services.config.rateLimits.token, clientKey);
+  const budget = services.config.rateLimits.token;
+  const counter = createWindowCounter('token', budget, services.redis);
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
   const settle = async (request: FastifyRequest, failed: boolean) => {
     const attempt = request.authAttempt;
@@ -43,18 +58,26 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   };
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
-    await check(request, reply);
-    // Only requests that present client credentials authenticate a client (not the API-token
-    // exchange), and only after the per-client budget let them through.
     const clientId = claimedClientId(request);
-    if (clientId === undefined) return;
+    if (clientId === undefined) {
+      await countAgainst(counter, 'token', budget, addressKey(request), reply);
+      return;
+    }
+    const spent = await counter.peek(addressKey(request));
+    if (spent.count >= budget.max) {
+      rateLimitRejections.inc({ budget: 'token' });
+      throw tooManyRequests('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
+    }
+    request.clientAuthenticated = async (authenticated: string) => {
+      request.authenticatedClientId = authenticated;
+      await countAgainst(counter, 'token', budget, `client:${authenticated}`, reply);
+    };
     const key = failureKey(request);
     const result = await failures.reserve(key);
     if ('retryAfter' in result) {
       rateLimitRejections.inc({ budget: 'auth_failures' });
       throw tooManyRequests('auth_failures', failures.budget, result.retryAfter);
     }
-    if (!('reserved' in result)) return;
     request.authAttempt = { key, reservation: result.reserved };
     // Every other outcome than a failed authentication settles when the response is done or the
     // connection is gone, whichever way the request ended (a client may hang up at any point).
@@ -66,6 +89,14 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   scope.addHook('onError', async (request, _reply, error) => {
     if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') await settle(request, true);
   });
+  // A request that claimed a client but did not authenticate is the address's traffic.
+  scope.addHook('onSend', async (request, _reply, payload) => {
+    if (request.clientAuthenticated && request.authenticatedClientId === undefined) {
+      request.clientAuthenticated = undefined;
+      await counter.hit(addressKey(request));
+    }
+    return payload;
+  });
 }
 
 /** Failed authentications count per claimed client id and source address (see failure-budget.ts). */
@@ -73,48 +104,22 @@ function failureKey(request: FastifyRequest): string {
   return `${clientKey(request)}|${addressKey(request)}`;
 }
 
-/**
- * One @fastify/rate-limit counter for this scope. `global: false` keeps the plugin from adding its
- * own hooks: we call its limiter ourselves, which lets a store error fail open with a warning and
- * lets the 429 go through our error mapper. (The plugin decorates the scope, so one per scope.)
- */
-async function sharedCounter(scope: FastifyInstance, services: Services, name: BudgetName, budget: RateBudget, keyGenerator: (request: FastifyRequest) => string): Promise<(request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
-  const { redis } = services;
-  await scope.register(rateLimit, {
-    global: false,
-    max: budget.max,
-    timeWindow: budget.windowSeconds * 1000,
-    keyGenerator,
-    // In-process store: room for many callers, so cycling made-up ids cannot evict a real one's count.
-    ...(redis ? { redis: redis.client, nameSpace: `${redis.prefix}rl:${name}:` } : { cache: 50_000 }),
-    skipOnError: false,
-  });
-  const limiter = scope.createRateLimit();
-  return async (request, reply) => {
-    let result: Awaited<ReturnType<typeof limiter>>;
-    try {
-      result = await limiter(request);
-    } catch (error) {
-      rateLimitStoreErrors.inc({ budget: name });
-      if (redis) redis.warn('rate-limit', `Redis is unreachable: the ${name} rate limit fails open`, error);
-      else request.log.warn({ budget: name }, 'rate-limit store failed: failing open');
-      return;
-    }
-    if (result.isAllowed) return;
-    const reset = Math.max(1, result.ttlInSeconds);
-    if (result.isExceeded) {
-      rateLimitRejections.inc({ budget: name });
-      throw tooManyRequests(name, budget, reset);
-    }
-    reply.header('ratelimit-limit', String(result.max));
-    reply.header('ratelimit-remaining', String(result.remaining));
-    reply.header('ratelimit-reset', String(reset));
-  };
+/** Counts one request against `key`: 429 past the budget, else the RateLimit-* headers. */
+async function countAgainst(counter: WindowCounter, name: BudgetName, budget: RateBudget, key: string, reply: FastifyReply): Promise<void> {
+  const { count, resetMs } = await counter.hit(key);
+  const reset = Math.max(1, Math.ceil(resetMs / 1000));
+  if (count > budget.max) {
+    rateLimitRejections.inc({ budget: name });
+    throw tooManyRequests(name, budget, reset);
+  }
+  reply.header('ratelimit-limit', String(budget.max));
+  reply.header('ratelimit-remaining', String(budget.max - count));
+  reply.header('ratelimit-reset', String(reset));
 }
 
 const DESCRIPTION: Readonly<Record<BudgetName, string>> = {
   management: 'requests to the management API by this caller',
-  token: 'token requests for this client',
+  token: 'token requests for this client or from this address',
   auth_failures: 'failed client authentications for this client',
 };
 

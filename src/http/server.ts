@@ -18,7 +18,7 @@ import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 import type { Services } from './services.js';
 import { fail } from '../errors/errors.js';
-import { utf8Text } from './body.js';
+import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from './body.js';
 
 /**
  * JSON with Fastify's own safe parser (prototype-poisoning checks), except that an empty body is
@@ -31,6 +31,7 @@ function useLenientJsonParser(scope: FastifyInstance): void {
     const text = utf8Text(body);
     if (text === undefined) return done(fail('MALFORMED_JSON', 'The request body is not valid UTF-8'), undefined);
     if (text.length === 0) return done(null, undefined);
+    if (jsonTooDeep(text)) return done(fail('BAD_REQUEST', `The request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     parseJson(request, text, done);
   });
 }
@@ -77,6 +78,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
 
   await app.register(async (management) => {
     useLenientJsonParser(management);
+    // Create, regenerate and their replays carry a secret; no management response is worth caching.
+    management.addHook('onRequest', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+      reply.header('pragma', 'no-cache');
+    });
     management.addHook('onRequest', requireOrgCaller(services));
     // Rate limit first: a refused request claims no Idempotency-Key and costs no replay.
     await limitManagementApi(management, services);

@@ -11,6 +11,14 @@ export interface RedisLink {
   readonly prefix: string;
   /** True while the connection is up and ready for commands. */
   isReady(): boolean;
+  /**
+   * Runs a budget command within BUDGET_COMMAND_TIMEOUT_MS; undefined when Redis is down, slow or
+   * the circuit breaker is open (then callers use their per-node budget). One failure or timeout
+   * opens the breaker for BREAKER_OPEN_MS, so a hung Redis costs a request at most one timeout.
+   */
+  budgetCommand<T>(topic: string, command: (client: Redis) => Promise<T>): Promise<T | undefined>;
+  /** True while the breaker is open: budgets are per node. */
+  isDegraded(): boolean;
   /** Round trip to Redis within `timeoutMs`; false when it is unreachable. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** A warning, at most once per WARN_EVERY_MS per topic, so an outage does not flood the log. */
@@ -22,6 +30,10 @@ const WARN_EVERY_MS = 30_000;
 /** A rate-limit check must not hold a request longer than this when Redis hangs. */
 const COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 2_000;
+/** A budget check waits this long for Redis at most (a hung Redis must not slow every request). */
+export const BUDGET_COMMAND_TIMEOUT_MS = 50;
+/** After a failed or slow budget command, Redis is skipped this long before it is tried again. */
+export const BREAKER_OPEN_MS = 2_000;
 
 export interface RedisOptions {
   readonly url: string;
@@ -71,9 +83,33 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     warn('connection', 'Redis is not reachable at start: starting anyway; rate limits fail open until it is');
   }
 
+  let breakerOpenUntil = 0;
+  const budgetCommand = async <T>(topic: string, command: (c: Redis) => Promise<T>): Promise<T | undefined> => {
+    if (Date.now() < breakerOpenUntil) return undefined;
+    if (client.status !== 'ready') {
+      warn(topic, 'Redis is unreachable: rate limits use per-node budgets until it is back');
+      return undefined;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), BUDGET_COMMAND_TIMEOUT_MS); });
+    try {
+      const result = await Promise.race([command(client), timeout]);
+      if (result === 'timeout') throw new Error(`no answer within ${BUDGET_COMMAND_TIMEOUT_MS} ms`);
+      return result;
+    } catch (error) {
+      breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
+      warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   return {
     client,
     prefix,
+    budgetCommand,
+    isDegraded: () => Date.now() < breakerOpenUntil || client.status !== 'ready',
     isReady: () => client.status === 'ready',
     async ping(timeoutMs = 1_000) {
       if (client.status !== 'ready') return false;

@@ -9,7 +9,7 @@ import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/s
 import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
+import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 // An empty 200 ("OK", no schema in CSP); the handler sends no body.
@@ -18,9 +18,14 @@ const EmptyResponse = { description: 'OK, empty body' } as const;
 /** A replayed secret change is allowed only while the change itself still would be. */
 function replayedSecretChange(services: Services, change: SecretChange): IdempotentRoute {
   return {
-    async beforeReplay(request: FastifyRequest, _replayed: string) {
+    async beforeReplay(request: FastifyRequest, replayed: string) {
       const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
       await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, change);
+      // The secret this change set: in the replayed response (regenerate) or in the request (rotate).
+      const secret = change === 'rotate'
+        ? (request.body as { newClientSecret?: string }).newClientSecret
+        : (JSON.parse(replayed) as { clientSecret?: string }).clientSecret;
+      if (typeof secret === 'string') await checkReplayStillCurrent(services.db, services.verify, orgId, oauthAppId, secret);
     },
   };
 }

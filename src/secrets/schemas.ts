@@ -8,7 +8,7 @@ export const ClientSecretOwnerRotationRequest = Type.Object({
 
 export const SecretMetadata = Type.Object({
   secretId: Type.String(),
-  hint: Type.String({ description: 'The last 4 characters' }),
+  hint: Type.Optional(Type.String({ description: 'The last 4 characters of a generated secret; absent for a caller-supplied one' })),
   status: Type.Union([Type.Literal('current'), Type.Literal('previous')]),
   createdAt: Type.Integer({ description: 'Epoch seconds' }),
   createdBy: Type.String(),

@@ -43,7 +43,8 @@ export function secretRow(appId: string, secret: NewSecret, createdBy: string, n
     id: randomUUID(),
     app_id: appId,
     verifier: secret.verifier,
-    hint: credentialHint(secret.plaintext),
+    // No character of a caller-supplied secret is kept: it may be short, and 4 of 8 characters help a guesser.
+    hint: secret.generated ? credentialHint(secret.plaintext) : '',
     status: 'current',
     created_at: now,
     created_by: createdBy,
@@ -104,6 +105,16 @@ export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, 
   const app = await findAppInOrg(db, orgId, appId);
   authorizeSecretChange(actor, app, orgId, appId, change);
   return app;
+}
+
+/**
+ * A replay (Idempotency-Key) of a change whose secret has since been replaced would hand out a dead
+ * secret: 409 instead. `secret` is the one the replayed change set.
+ */
+export async function checkReplayStillCurrent(db: Queryable, context: VerifyContext, orgId: string, appId: string, secret: string): Promise<void> {
+  const app = await findAppInOrg(db, orgId, appId);
+  if (!app) throw fail('IDEMPOTENT_CHANGE_SUPERSEDED');
+  if (!(await matchSecret(await store.listSecrets(db, app.id), secret, context, nowSeconds()))) throw fail('IDEMPOTENT_CHANGE_SUPERSEDED');
 }
 
 /**
@@ -183,7 +194,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     }
     await recordAudit(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
       killedSecretIds: killedIds,
-      newSecretHint: request.newSecret ? credentialHint(request.newSecret.plaintext) : undefined,
+      newSecretHint: request.newSecret?.generated ? credentialHint(request.newSecret.plaintext) : undefined,
       revokeTokens: request.revokeTokens ?? false,
     });
     return { app, newSecretId, killedSecretIds: killedIds };
@@ -200,7 +211,7 @@ export async function listValidSecrets(db: Queryable, actor: RequestActor, orgId
   const now = nowSeconds();
   return (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now)).map((s) => ({
     secretId: s.id,
-    hint: s.hint,
+    ...(s.hint !== '' ? { hint: s.hint } : {}),
     status: s.status,
     createdAt: s.created_at,
     createdBy: s.created_by,

@@ -5,10 +5,10 @@ import formbody from '@fastify/formbody';
 import Type from 'typebox';
 import { fail } from '../errors/errors.js';
 import { CspError } from '../http/schemas.js';
-import { utf8Text } from '../http/body.js';
+import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from '../http/body.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
-import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenServiceDeps } from './service.js';
+import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenServiceDeps } from './service.js';
 import { introspect, revoke } from './introspection.js';
 
 const TAGS = ['Authentication'];
@@ -40,6 +40,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     const text = utf8Text(body);
     if (text === undefined) return done(fail('OAUTH_INVALID_REQUEST', 'The request body is not valid UTF-8'), undefined);
     if (text.trim() === '') return done(null, {});
+    if (jsonTooDeep(text)) return done(fail('OAUTH_INVALID_REQUEST', `The request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -69,7 +70,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     const grantType = params.grant_type;
     if (!grantType) throw fail('OAUTH_INVALID_REQUEST', 'grant_type is required');
     if (grantType !== 'client_credentials') throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
-    const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+    const client = await guardClientAuthentication(request, deps, params);
     reply.headers(noStore);
     return clientCredentialsGrant(deps, client, params.orgId);
   };
@@ -121,7 +122,7 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
   const clientAuth = async (request: FastifyRequest) => {
     const params = tokenParams(request);
-    const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+    const client = await guardClientAuthentication(request, deps, params);
     if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
     return { client, token: params.token };
   };
@@ -155,6 +156,17 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
     await revoke(deps, client, token, { requestId: request.id, sourceAddress: request.ip });
     return reply.code(200).headers(noStore).send();
   });
+}
+
+/**
+ * Client authentication for every grant and endpoint that takes client credentials: the secret is
+ * checked under the failed-authentication budget the token scope reserved (rate-limit.ts), then the
+ * request counts against the client's own budget (429 past RATE_LIMIT_TOKEN). New grants call this.
+ */
+export async function guardClientAuthentication(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<AuthenticatedClient> {
+  const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+  await request.clientAuthenticated?.(client.app.id);
+  return client;
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */
