@@ -74,6 +74,24 @@ describe('Redis down at runtime', { skip }, () => {
     assert.equal((await server.req('GET', '/readyz', { root: true })).status, 200);
   });
 
+  it('Redis hung (SIGSTOP): requests are still answered within the per-node budget, /readyz is 503; SIGCONT restores it', async () => {
+    const hung = await createApp(server, admin.accessToken, admin.orgId);
+    assert.ok(redis && redis.exitCode === null);
+    redis.kill('SIGSTOP');
+    try {
+      // Without the short command timeout and the breaker each of these waited for ioredis' own timeout;
+      // the test asserts behaviour, not time: every request is answered, the per-node budget holds.
+      const statuses: number[] = [];
+      for (let i = 0; i < TOKEN_BUDGET + 1; i++) statuses.push((await clientCredentials(server, hung.clientId, hung.clientSecret)).status);
+      assert.deepEqual(statuses, [...Array(TOKEN_BUDGET).fill(200), 429]);
+      const ready = await server.req('GET', '/readyz', { root: true });
+      assertCspError(ready, 503, { messageIncludes: ['Redis'] });
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    await waitFor('/readyz 200 after SIGCONT', async () => (await server.req('GET', '/readyz', { root: true })).status === 200);
+  });
+
   it('Redis gone: requests are still served within the per-node budget, /readyz is 503, a warning is logged', async () => {
     await stopRedis();
     const other = await createApp(server, admin.accessToken, admin.orgId);
