@@ -167,7 +167,7 @@ export const DeleteClientsRequest = Type.Object({
 export const PartialSuccessResponse = Type.Object({
   succeeded: Type.Array(Type.String()),
   failed: Type.Array(Type.String()),
-  failures: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), reason: Type.String() }), { description: '[ours] Why each id in `failed` failed' })),
+  failures: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), reason: Type.String() }), { description: '[ours] The ids in `failed` that the access policy refused, and why; present only when there are any' })),
 }, { title: 'PartialSuccessResponseString', examples: [{ succeeded: ['ci-bot'], failed: ['old-report-job'] }] });
 
 const RoleName = Type.Object({ roleName: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });

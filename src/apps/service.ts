@@ -139,38 +139,41 @@ export interface DeleteFailure {
 export interface DeleteOutcome {
   succeeded: string[];
   failed: string[];
-  /** [ours] Why each failed id failed, in the order of `failed`. */
-  failures: DeleteFailure[];
+  /** [ours] The ids the access policy refused and why; present only when there are any. */
+  failures?: DeleteFailure[];
 }
 
 /**
  * Bulk delete (op 5): each app the caller may delete (the access policy, judged under the app's
- * lock) is marked as being deleting — from then on its secrets and tokens are refused and its secret
+ * lock) is marked as being deleted — from then on its secrets and tokens are refused and its secret
  * operations answer 409 — then removed with its secrets and an audit record. Ids not owned by the
  * org, unknown, already being deleted or refused by the policy go to `failed`, the rest still succeed.
  */
 export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids: readonly string[]): Promise<DeleteOutcome> {
   const requested = [...new Set(ids)];
   const marked: string[] = [];
+  const failed: string[] = [];
   const failures: DeleteFailure[] = [];
   for (const id of requested) {
-    const reason = await writeTransaction(db, async (trx) => {
+    // Decided under the app's lock, so a concurrent PATCH cannot raise its roles in between.
+    const outcome = await writeTransaction(db, async (trx): Promise<'marked' | 'absent' | { refused: string }> => {
       const app = await store.lockAppInOrg(trx, orgId, id);
-      if (!app || app.state !== 'active') return `OAuth app '${id}' not found in organization ${orgId}`;
+      if (!app || app.state !== 'active') return 'absent';
       const decision = decide({ operation: 'delete', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
-      if (!decision.allow) return decision.reason;
+      if (!decision.allow) return { refused: decision.reason };
       await store.markDeleting(trx, orgId, [id]);
-      return undefined;
+      return 'marked';
     });
-    if (reason === undefined) marked.push(id);
-    else failures.push({ clientId: id, reason });
+    if (outcome === 'marked') marked.push(id);
+    else failed.push(id);
+    if (typeof outcome === 'object') failures.push({ clientId: id, reason: outcome.refused });
   }
   const succeeded: string[] = [];
   for (const id of marked) {
     await removeApp(db, id, actor);
     succeeded.push(id);
   }
-  return { succeeded, failed: failures.map((f) => f.clientId), failures };
+  return { succeeded, failed, ...(failures.length > 0 ? { failures } : {}) };
 }
 
 async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void> {

@@ -47,7 +47,7 @@ export const rateLimitRejections = new Counter({
 
 export const rateLimitStoreErrors = new Counter({
   name: 'orgauth_rate_limit_store_errors_total',
-  help: 'Rate-limit checks that failed open because the counter store (Redis) was unreachable',
+  help: 'Rate-limit checks Redis did not answer in time, counted in the per-node budget instead',
   labelNames: ['budget'] as const,
   registers: [registry],
 });

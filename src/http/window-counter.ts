@@ -2,6 +2,7 @@
 // in Redis when it answers in time, else this node's own (the per-node fallback budget).
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
+import { rateLimitStoreErrors } from './metrics.js';
 
 export interface WindowCount {
   readonly count: number;
@@ -72,7 +73,10 @@ function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallba
   const redisKey = (key: string) => `${redis.prefix}rl:${name}:${key}`;
   const run = async (script: string, key: string, orElse: () => Promise<WindowCount>): Promise<WindowCount> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => client.eval(script, 1, redisKey(key), windowMs) as Promise<[number, number]>);
-    if (!reply) return orElse();
+    if (!reply) {
+      rateLimitStoreErrors.inc({ budget: name });
+      return orElse();
+    }
     return { count: Number(reply[0]), resetMs: Number(reply[1]) };
   };
   return {
