@@ -35,6 +35,8 @@ describe('two nodes on one PostgreSQL database and one Redis', { skip }, () => {
       ORGAUTH_ISSUER: ISSUER,
       RATE_LIMIT_TOKEN: `${TOKEN_BUDGET}/60`,
       RATE_LIMIT_AUTH_FAILURES: `${AUTH_FAILURE_BUDGET}/60`,
+      // Failed authentications count against their address: the failure test sends from its own.
+      ORGAUTH_TRUST_PROXY: '127.0.0.1,::1',
     };
     // Both start at once on the empty database: migrations and first keys race on purpose.
     [node1, node2] = await Promise.all([startServer({ env }), startServer({ env })]);
@@ -136,11 +138,18 @@ describe('two nodes on one PostgreSQL database and one Redis', { skip }, () => {
 
     it(`failed client authentications: ${AUTH_FAILURE_BUDGET} per client id across both nodes, then 429 even for the right secret`, async () => {
       const app = await createApp(node1, admin.accessToken, admin.orgId);
+      const fromOneAddress = (node: TestServer, secret: string) => {
+        node.rememberSecret(secret, 'clientSecret');
+        return node.req('POST', '/auth/authorize', {
+          form: { grant_type: 'client_credentials' },
+          headers: { authorization: 'Basic ' + Buffer.from(`${app.clientId}:${secret}`).toString('base64'), 'x-forwarded-for': '198.51.100.77' },
+        });
+      };
       for (let i = 0; i < AUTH_FAILURE_BUDGET; i++) {
-        assertCspError(await clientCredentials(i % 2 === 0 ? node1 : node2, app.clientId, `Wrong!secret-${i}`), 401, { oauthError: 'invalid_client' });
+        assertCspError(await fromOneAddress(i % 2 === 0 ? node1 : node2, `Wrong!secret-${i}`), 401, { oauthError: 'invalid_client' });
       }
       for (const node of [node1, node2]) {
-        const res = await clientCredentials(node, app.clientId, app.clientSecret);
+        const res = await fromOneAddress(node, app.clientSecret);
         assertCspError(res, 429);
         assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
       }

@@ -132,9 +132,10 @@ describe('GET /metrics', () => {
     const res = await server.req('GET', '/metrics', { root: true });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    // token: 2 earlier + 1 API-token exchange + 6 of the burst; auth_failures: 1 earlier + 1 of the burst.
-    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 9$/m);
-    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="auth_failures"\} 2$/m);
+    // token: 2 per-client refusals + 1 API-token exchange; auth_failures: 1 after two failures + 7 of
+    // the burst (wrong secrets never reach the client's own budget).
+    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="token"\} 3$/m);
+    assert.match(res.text, /^orgauth_rate_limit_rejections_total\{budget="auth_failures"\} 8$/m);
     assert.match(res.text, /^orgauth_tokens_issued_total\{grant="client_credentials"\} \d+$/m);
     assert.match(res.text, /^orgauth_http_request_duration_seconds_bucket\{.*route="\/csp\/gateway\/am\/api\/auth\/token".*\} \d+$/m);
   });

@@ -10,6 +10,15 @@ export function addressKey(request: FastifyRequest): string {
   return `addr:${request.ip}`;
 }
 
+/**
+ * Token-endpoint requests that claimed a client but did not authenticate, per source address: its
+ * own key, so an address's API-token exchanges and its failed client authentications do not spend
+ * each other's budget.
+ */
+export function unauthenticatedKey(request: FastifyRequest): string {
+  return `unauthenticated:${request.ip}`;
+}
+
 /** Management API: runs after the auth guard, so an authenticated caller is known. */
 export function callerKey(request: FastifyRequest): string {
   const caller = request.caller;

@@ -13,7 +13,7 @@ import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { createFailureBudget, type Reservation } from './failure-budget.js';
 import { rateLimitRejections } from './metrics.js';
-import { addressKey, callerKey, claimedClientId, clientKey } from './rate-limit-keys.js';
+import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from './services.js';
 import { createWindowCounter, type WindowCounter } from './window-counter.js';
 
@@ -63,7 +63,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       await countAgainst(counter, 'token', budget, addressKey(request), reply);
       return;
     }
-    const spent = await counter.peek(addressKey(request));
+    const spent = await counter.peek(unauthenticatedKey(request));
     if (spent.count >= budget.max) {
       rateLimitRejections.inc({ budget: 'token' });
       throw tooManyRequests('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
@@ -89,11 +89,12 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   scope.addHook('onError', async (request, _reply, error) => {
     if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') await settle(request, true);
   });
-  // A request that claimed a client but did not authenticate is the address's traffic.
-  scope.addHook('onSend', async (request, _reply, payload) => {
-    if (request.clientAuthenticated && request.authenticatedClientId === undefined) {
+  // A request that claimed a client, was checked and did not authenticate is its address's traffic
+  // (a 429 cost no check and is not counted again).
+  scope.addHook('onSend', async (request, reply, payload) => {
+    if (request.clientAuthenticated && request.authenticatedClientId === undefined && reply.statusCode !== 429) {
       request.clientAuthenticated = undefined;
-      await counter.hit(addressKey(request));
+      await counter.hit(unauthenticatedKey(request));
     }
     return payload;
   });
