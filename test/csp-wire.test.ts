@@ -376,9 +376,11 @@ describe('a malformed oauthAppId is 404 with CSP\'s body on every app operation,
   });
 
   it('bulk delete with malformed ids → 200, they are in failed', async () => {
-    const res = await server.req('DELETE', appsPath(), { token: admin.accessToken, json: { clientIdsToDelete: ['nope', 'has space'] } });
+    const ids = ['nope', 'has space', 'nul\u0000inside', 'ünïcode-id'];
+    const res = await server.req('DELETE', appsPath(), { token: admin.accessToken, json: { clientIdsToDelete: ids } });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body, { succeeded: [], failed: ['nope', 'has space'] });
+    assert.deepEqual(res.body.succeeded, []);
+    assert.deepEqual([...res.body.failed].sort(), [...ids].sort());
   });
 });
 
@@ -474,6 +476,13 @@ describe('paging and grace-period limits are stated where a client sees them', (
       assert.equal(only.status, 200, only.text);
       assert.equal(only.body.results.length, 1);
     }
+  });
+
+  it('a searchTerm no name or id can contain (a NUL) lists nothing, on either database', async () => {
+    const res = await server.req('GET', appsPath(), { token: admin.accessToken, query: { searchTerm: 'a\u0000b' } });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.results, []);
+    assert.equal(res.body.totalResults, 0);
   });
 
   it('a pageLimit over the limit → 400 PAGING_INVALID_PARAMETERS whose message states the limits', async () => {

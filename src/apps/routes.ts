@@ -80,7 +80,9 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
     preValidation: pagingQuery(LIST_PAGING),
   }, async (request) => {
     const page = pageOf(request.query, LIST_PAGING);
-    const result = await listApps(services.db, request.params.orgId, page, request.query.searchTerm);
+    // No name or id holds a NUL, and neither database can match one (SQLite ends the text there).
+    const result = request.query.searchTerm?.includes('\u0000') ? { results: [], totalResults: 0 }
+      : await listApps(services.db, request.params.orgId, page, request.query.searchTerm);
     const path = `${BASE_PATH}/orgs/${request.params.orgId}/oauth-apps`;
     return { ...result, ...pageLinks(path, page, result.totalResults, { searchTerm: request.query.searchTerm }) };
   });
@@ -110,7 +112,13 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: OrgPathParams, body: DeleteClientsRequest,
       response: { 200: PartialSuccessResponse, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 500) },
     },
-  }, async (request) => deleteApps(services.db, actorOf(request), request.params.orgId, request.body.clientIdsToDelete));
+  }, async (request) => {
+    // An id that cannot be a client id names no app: it fails without a lookup.
+    const ids = request.body.clientIdsToDelete;
+    const impossible = [...new Set(ids.filter((id) => !APP_ID_PATTERN.test(id)))];
+    const outcome = await deleteApps(services.db, actorOf(request), request.params.orgId, ids.filter((id) => APP_ID_PATTERN.test(id)));
+    return { ...outcome, failed: [...outcome.failed, ...impossible] };
+  });
 
   app.post('/orgs/:orgId/oauth-apps/search', {
     config: { access: { usersOnly: true } },
