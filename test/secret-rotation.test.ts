@@ -356,7 +356,7 @@ describe('lastUsedAt (SPEC §6.4): recorded coarsely, in memory first, and kept 
       const [idle] = await listSecrets(restarted, token, owner.orgId, unused.clientId);
       assert.equal(idle.lastUsedAt, undefined, 'never used: no lastUsedAt');
       const idleApp = await restarted.req('GET', `/orgs/${owner.orgId}/oauth-apps/${unused.clientId}`, { token });
-      assert.equal(idleApp.body.lastUsedAt, undefined);
+      assert.equal(idleApp.body.lastUsedAt, null, 'never used: the app shows lastUsedAt null, as CSP does');
     } finally {
       await restarted?.stop();
       await node.stop();

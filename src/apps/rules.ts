@@ -4,6 +4,7 @@ import { fail } from '../errors/errors.js';
 import { ROLE_RANK } from '../identity/roles.js';
 import type { OrgOAuthAppRequest, OrgOAuthAppUpdateRequest } from './schemas.js';
 import { isGrantableGeneralScope, isScopeSafeName } from './grants.js';
+import { checkDisplayName } from './display-name.js';
 import { DEFAULT_SETTINGS, type AllowedScopes, type AppSettings, type RoleBinding } from './settings.js';
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -31,6 +32,7 @@ export function withoutNulls<T extends object>(body: T): { [K in keyof T]: Exclu
 
 export function draftFromCreate(input: OrgOAuthAppRequest, creatorRoles: readonly string[]): AppDraft {
   const body = withoutNulls(input);
+  checkDisplayName(body.displayName);
   const publicClient = body.publicClient ?? false;
   const settings: AppSettings = {
     ...DEFAULT_SETTINGS,
@@ -52,6 +54,8 @@ export function draftFromCreate(input: OrgOAuthAppRequest, creatorRoles: readonl
 
 export function draftFromUpdate(existing: AppDraft, input: OrgOAuthAppUpdateRequest): AppDraft {
   const body = withoutNulls(input);
+  // A name stored before the rule existed may be sent back unchanged.
+  if (body.displayName !== undefined && body.displayName !== existing.displayName) checkDisplayName(body.displayName);
   if (body.publicClient !== undefined && body.publicClient !== existing.publicClient) {
     throw fail('APP_RULE_VIOLATION', 'publicClient cannot change after the app is created');
   }

@@ -1,13 +1,16 @@
 // TypeBox schemas of the OAuth-app API: they validate requests, shape responses and feed the
 // OpenAPI document. Optional fields also accept null (Java CSP clients send nulls) meaning "absent".
+// Create and update bodies name every field they know; members they do not know (read-only fields
+// of a GET response, fields CSP added later) are dropped before validation (http/known-fields.ts).
 import Type, { type TSchema } from 'typebox';
-import { MAX_ACCESS_TOKEN_TTL } from './settings.js';
+import { MAX_ACCESS_TOKEN_TTL, MAX_ROTATION_GRACE_SECONDS } from './settings.js';
 
 function Opt<T extends TSchema>(schema: T) {
   return Type.Optional(Type.Union([schema, Type.Null()]));
 }
 
-export const AppId = Type.String({ pattern: '^[A-Za-z0-9_-]{5,256}$', description: 'Client id: 5–256 characters of A–Z a–z 0–9 _ -' });
+export const APP_ID_PATTERN = /^[A-Za-z0-9_-]{5,256}$/;
+export const AppId = Type.String({ pattern: APP_ID_PATTERN.source, description: 'Client id: 5–256 characters of A–Z a–z 0–9 _ -' });
 export const OrgId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$', description: 'Organization id (GUID)' });
 
 const Strings = (max = 100) => Type.Array(Type.String({ maxLength: 2048 }), { maxItems: max });
@@ -15,7 +18,7 @@ const Strings = (max = 100) => Type.Array(Type.String({ maxLength: 2048 }), { ma
 export const RoleBinding = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   resource: Opt(Type.String({ maxLength: 200 })),
-}, { additionalProperties: true });
+});
 
 const ScopeRoles = {
   allRoles: Opt(Type.Boolean()),
@@ -27,16 +30,19 @@ const ScopeRoles = {
 
 export const AllowedScopes = Type.Object({
   generalScopes: Opt(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50 })),
-  organizationScopes: Opt(Type.Object(ScopeRoles, { additionalProperties: false })),
+  organizationScopes: Opt(Type.Object(ScopeRoles)),
   servicesScopes: Opt(Type.Array(Type.Object({
     serviceDefinitionId: Type.String({ minLength: 1, maxLength: 200 }),
     ...ScopeRoles,
-  }, { additionalProperties: false }), { maxItems: 50 })),
-}, { additionalProperties: false });
+  }), { maxItems: 50 })),
+});
 
 const TTL = (max: number) => Type.Integer({ minimum: 1, maximum: max });
 
-const DisplayName = Type.String({ minLength: 1, maxLength: 256 });
+const DisplayName = Type.String({
+  minLength: 1, maxLength: 256,
+  description: 'Letters (international included), digits, spaces and - _ . \' ’ : @ &',
+});
 const Description = Type.String({ maxLength: 4096 });
 const GrantTypes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 10 });
 
@@ -60,7 +66,7 @@ const optionalFields = {
   crossOrgAccessClaimsSupported: Opt(Type.Boolean()),
   isHidden: Opt(Type.Boolean()),
   ownerOnlySecretRotation: Opt(Type.Boolean()),
-  secretRotationExpirationInSeconds: Opt(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
+  secretRotationExpirationInSeconds: Opt(Type.Integer({ minimum: 1, maximum: MAX_ROTATION_GRACE_SECONDS, description: 'Grace period of a rotation in seconds: 1 to 31536000 (365 days); default 172800 (48 hours)' })),
   useCspIssuerUrl: Opt(Type.Boolean()),
   serviceDefinitionId: Opt(Type.String({ maxLength: 200 })),
 };
@@ -73,7 +79,8 @@ export const OrgOAuthAppRequest = Type.Object({
   allowedScopes: AllowedScopes,
   ...optionalFields,
 }, {
-  additionalProperties: false, title: 'OrgOAuthAppRequest',
+  title: 'OrgOAuthAppRequest',
+  description: 'Members the server does not know, and the read-only members of OrgOAuthAppResponse, are accepted and ignored.',
   examples: [{
     id: 'ci-bot', displayName: 'CI bot', description: 'Deploys from the pipeline', grantTypes: ['client_credentials'],
     allowedScopes: { organizationScopes: { roles: [{ name: 'developer' }] } }, accessTokenTTL: 600, secretRotationExpirationInSeconds: 172800,
@@ -88,7 +95,10 @@ export const OrgOAuthAppUpdateRequest = Type.Object({
   grantTypes: Type.Optional(GrantTypes),
   allowedScopes: Type.Optional(AllowedScopes),
   ...optionalFields,
-}, { additionalProperties: false, title: 'OrgOAuthAppUpdateRequest', examples: [{ description: 'Deploys from the release pipeline', accessTokenTTL: 300 }] });
+}, {
+  title: 'OrgOAuthAppUpdateRequest',
+  description: 'Members the server does not know, and the read-only members of OrgOAuthAppResponse (id, organizationId, createdAt, lastUsedAt…), are accepted and ignored: a GET response can be sent back as it is.',
+  examples: [{ description: 'Deploys from the release pipeline', accessTokenTTL: 300 }] });
 export type OrgOAuthAppUpdateRequest = Type.Static<typeof OrgOAuthAppUpdateRequest>;
 
 export const ClientIdAndSecretResponse = Type.Object({
@@ -96,11 +106,15 @@ export const ClientIdAndSecretResponse = Type.Object({
   clientSecret: Type.Optional(Type.String({ description: 'Shown this once; absent for public clients' })),
 }, { title: 'ClientIdAndSecretResponse', examples: [{ clientId: 'ci-bot', clientSecret: 'ocs_3q2-7wEXAMPLEonlyNotARealSecret0000000000000AbCdEf' }] });
 
-const ResponseRoleBinding = Type.Object({ name: Type.String(), resource: Type.Optional(Type.String()) });
+// Responses carry every field CSP shows, with CSP's default (null or false) when orgauth has no value:
+// typed clients and diffing tools expect one stable shape.
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const ResponseRoleBinding = Type.Object({ name: Type.String(), resource: Nullable(Type.String()) });
 const ResponseScopes = {
   allRoles: Type.Boolean(),
   allPermissions: Type.Boolean(),
-  keptInToken: Type.Optional(Type.Array(Type.String())),
+  keptInToken: Nullable(Type.Array(Type.String())),
   roles: Type.Array(ResponseRoleBinding),
   permissions: Type.Array(Type.Unknown()),
 };
@@ -137,13 +151,13 @@ export const OrgOAuthAppResponse = Type.Object({
   ownerOnlySecretRotation: Type.Boolean(),
   secretRotationExpirationInSeconds: Type.Integer(),
   useCspIssuerUrl: Type.Boolean(),
-  serviceDefinitionId: Type.Optional(Type.String()),
+  serviceDefinitionId: Nullable(Type.String()),
   createdAt: Type.Integer({ description: 'Epoch seconds' }),
   createdBy: Type.String(),
   lastUpdatedAt: Type.Integer({ description: 'Epoch seconds' }),
   lastUpdatedBy: Type.String(),
-  lastUsedAt: Type.Optional(Type.Integer({ description: 'Epoch seconds of the last token issued (recorded coarsely); absent if never used' })),
-  secretAge: Type.Optional(Type.Integer({ description: 'Seconds since the current secret was set; absent for public clients' })),
+  lastUsedAt: Nullable(Type.Integer({ description: 'Epoch seconds of the last token issued (recorded coarsely); null if never used' })),
+  secretAge: Nullable(Type.Integer({ description: 'Seconds since the current secret was set; null for public clients' })),
 }, { title: 'OrgOAuthAppResponse' });
 export type OrgOAuthAppResponse = Type.Static<typeof OrgOAuthAppResponse>;
 
@@ -189,24 +203,29 @@ export const SearchClientsByRoleNamesRequest = Type.Object({
 }, { additionalProperties: false, title: 'SearchClientsByRoleNamesRequest', examples: [{ pageStart: 1, pageLimit: 15, searchType: 'EXACT_MATCH', rolesSearchTerm: { orgRoles: [{ roleName: 'developer' }] } }] });
 export type SearchClientsByRoleNamesRequest = Type.Static<typeof SearchClientsByRoleNamesRequest>;
 
+// CSP's RoleBinding of a search hit types its dates as strings (epoch seconds as text) and
+// `expiresAt` as int64; organization roles also carry a display name.
 const ExpandedRoleBinding = Type.Object({
   name: Type.String(),
-  resource: Type.Optional(Type.String()),
-  membershipType: Type.String(),
+  resource: Nullable(Type.String()),
+  membershipType: Type.String({ examples: ['DIRECT'] }),
   createdBy: Type.String(),
-  createdDate: Type.Integer(),
+  createdDate: Type.String({ description: 'Epoch seconds, as a string', examples: ['1718000000'] }),
   lastUpdatedBy: Type.String(),
-  lastUpdatedDate: Type.Integer(),
+  lastUpdatedDate: Type.String({ description: 'Epoch seconds, as a string', examples: ['1718000500'] }),
+  expiresAt: Nullable(Type.Integer({ description: 'Epoch seconds; null: the role does not expire' })),
 });
 export type ExpandedRoleBinding = Type.Static<typeof ExpandedRoleBinding>;
+const ExpandedOrgRoleBinding = Type.Object({ ...ExpandedRoleBinding.properties, displayName: Type.String({ examples: ['Organization Owner'] }) });
+export type ExpandedOrgRoleBinding = Type.Static<typeof ExpandedOrgRoleBinding>;
 
 export const ExpandedAuthClient = Type.Object({
   id: Type.String(),
   displayName: Type.String(),
   description: Type.String(),
   isHidden: Type.Boolean(),
-  sourceOrg: Type.Object({ orgId: Type.String(), displayName: Type.String() }),
-  organizationRoles: Type.Array(ExpandedRoleBinding),
+  sourceOrg: Type.Object({ orgId: Type.String(), shortId: Type.String({ description: 'Short form of the organization id' }), displayName: Type.String() }),
+  organizationRoles: Type.Array(ExpandedOrgRoleBinding),
   serviceRoles: Type.Array(Type.Object({ serviceDefinitionId: Type.String(), serviceRoleNames: Type.Array(Type.String()), serviceRoles: Type.Array(ExpandedRoleBinding) })),
   customRoles: Type.Array(ExpandedRoleBinding),
 }, { title: 'ExpandedAuthClientDto' });

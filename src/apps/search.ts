@@ -2,7 +2,7 @@
 // listing all its roles, or only the matching ones with filterResults.
 import { fail } from '../errors/errors.js';
 import type { OrganizationRow } from '../identity/store.js';
-import type { ExpandedAuthClient, ExpandedRoleBinding, SearchClientsByRoleNamesRequest } from './schemas.js';
+import type { ExpandedAuthClient, ExpandedOrgRoleBinding, ExpandedRoleBinding, SearchClientsByRoleNamesRequest } from './schemas.js';
 import { readSettings, type RoleBinding } from './settings.js';
 import type { AppRow } from './store.js';
 import { withoutNulls } from './rules.js';
@@ -15,6 +15,23 @@ const MATCHERS: Readonly<Record<SearchType, (value: string, term: string) => boo
   STARTS_WITH: (value, term) => value.startsWith(term),
   ENDS_WITH: (value, term) => value.endsWith(term),
 };
+
+/** The names CSP's console shows for the organization roles an app can hold. */
+const ORG_ROLE_DISPLAY_NAMES: Readonly<Record<string, string>> = {
+  org_owner: 'Organization Owner',
+  org_admin: 'Organization Administrator',
+  org_member: 'Organization Member',
+  developer: 'Developer',
+  billing_read_only: 'Billing Read-only',
+  support_user: 'Support User',
+  access_log_auditor: 'Access Log Auditor',
+  software_installer: 'Software Installer',
+};
+
+/** CSP's short form of an organization id; orgauth derives it from the GUID's first group. */
+export function orgShortId(orgId: string): string {
+  return (orgId.split('-')[0] ?? orgId).toLowerCase();
+}
 
 export interface SearchCriteria {
   readonly orgRoleNames: readonly string[];
@@ -51,15 +68,18 @@ export function searchCriteria(input: SearchClientsByRoleNamesRequest): SearchCr
 /** The app as a search hit, or undefined when it holds none of the searched roles. */
 export function searchHit(app: AppRow, org: OrganizationRow, criteria: SearchCriteria, filterResults: boolean): ExpandedAuthClient | undefined {
   const settings = readSettings(app);
+  // A role of an app is granted with the app and changed with it; it never expires on its own.
   const expand = (role: RoleBinding): ExpandedRoleBinding => ({
     name: role.name,
-    ...(role.resource ? { resource: role.resource } : {}),
+    resource: role.resource ?? null,
     membershipType: 'DIRECT',
     createdBy: app.created_by,
-    createdDate: app.created_at,
+    createdDate: String(app.created_at),
     lastUpdatedBy: app.updated_by,
-    lastUpdatedDate: app.updated_at,
+    lastUpdatedDate: String(app.updated_at),
+    expiresAt: null,
   });
+  const expandOrgRole = (role: RoleBinding): ExpandedOrgRoleBinding => ({ ...expand(role), displayName: ORG_ROLE_DISPLAY_NAMES[role.name] ?? role.name });
   const matches = (names: readonly string[], role: RoleBinding) => criteria.matchResource(role.resource) && names.some((term) => criteria.matchName(role.name, term));
 
   const orgRoles = settings.allowedScopes.organizationScopes.roles;
@@ -79,8 +99,8 @@ export function searchHit(app: AppRow, org: OrganizationRow, criteria: SearchCri
     displayName: app.display_name,
     description: settings.description,
     isHidden: settings.isHidden,
-    sourceOrg: { orgId: org.id, displayName: org.display_name },
-    organizationRoles: (filterResults ? orgMatches : orgRoles).map(expand),
+    sourceOrg: { orgId: org.id, shortId: orgShortId(org.id), displayName: org.display_name },
+    organizationRoles: (filterResults ? orgMatches : orgRoles).map(expandOrgRole),
     serviceRoles: shownServices.map(({ service, roles }) => ({
       serviceDefinitionId: service.serviceDefinitionId,
       serviceRoleNames: roles.map((r) => r.name),

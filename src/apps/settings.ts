@@ -62,6 +62,8 @@ export const DEFAULT_ACCESS_TOKEN_TTL = 600;
 export const MAX_ACCESS_TOKEN_TTL = 2_592_000;
 export const DEFAULT_REFRESH_TOKEN_TTL = 7_776_000;
 export const DEFAULT_ROTATION_GRACE_SECONDS = 172_800;
+/** The longest grace period of a rotation (365 days). */
+export const MAX_ROTATION_GRACE_SECONDS = 31_536_000;
 
 export const DEFAULT_SETTINGS: Readonly<Omit<AppSettings, 'description' | 'grantTypes' | 'allowedScopes' | 'creatorRoles'>> = {
   redirectUris: [],

@@ -1,6 +1,7 @@
-// OrgOAuthAppResponse from a stored app. Never includes a secret.
+// OrgOAuthAppResponse from a stored app. Never includes a secret. Every field CSP shows is present,
+// null (or false) where orgauth has no value, so the shape never changes with the app's history.
 import type { OrgOAuthAppResponse } from './schemas.js';
-import { readSettings } from './settings.js';
+import { readSettings, type AllowedScopes, type RoleBinding } from './settings.js';
 import type { AppRow } from './store.js';
 
 export function appResponse(app: AppRow, now: number): OrgOAuthAppResponse {
@@ -16,7 +17,7 @@ export function appResponse(app: AppRow, now: number): OrgOAuthAppResponse {
     allowOpenRedirectUris: s.allowOpenRedirectUris,
     accessTokenTTL: s.accessTokenTTL,
     refreshTokenTTL: s.refreshTokenTTL,
-    allowedScopes: s.allowedScopes,
+    allowedScopes: scopesView(s.allowedScopes),
     allowedOrgs: [],
     forcePkce: s.forcePkce,
     publicClient: app.public_client === 1,
@@ -33,12 +34,23 @@ export function appResponse(app: AppRow, now: number): OrgOAuthAppResponse {
     ownerOnlySecretRotation: s.ownerOnlySecretRotation,
     secretRotationExpirationInSeconds: s.secretRotationExpirationInSeconds,
     useCspIssuerUrl: s.useCspIssuerUrl,
-    ...(s.serviceDefinitionId ? { serviceDefinitionId: s.serviceDefinitionId } : {}),
+    serviceDefinitionId: s.serviceDefinitionId ?? null,
     createdAt: app.created_at,
     createdBy: app.created_by,
     lastUpdatedAt: app.updated_at,
     lastUpdatedBy: app.updated_by,
-    ...(app.last_used_at !== null ? { lastUsedAt: app.last_used_at } : {}),
-    ...(app.secret_set_at !== null ? { secretAge: Math.max(0, now - app.secret_set_at) } : {}),
+    lastUsedAt: app.last_used_at,
+    secretAge: app.secret_set_at !== null ? Math.max(0, now - app.secret_set_at) : null,
+  };
+}
+
+const roleView = (role: RoleBinding) => ({ name: role.name, resource: role.resource ?? null });
+
+function scopesView(scopes: AllowedScopes): OrgOAuthAppResponse['allowedScopes'] {
+  const org = scopes.organizationScopes;
+  return {
+    generalScopes: scopes.generalScopes,
+    organizationScopes: { ...org, keptInToken: org.keptInToken ?? null, roles: org.roles.map(roleView) },
+    servicesScopes: scopes.servicesScopes.map((service) => ({ ...service, keptInToken: service.keptInToken ?? null, roles: service.roles.map(roleView) })),
   };
 }

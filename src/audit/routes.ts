@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BASE_PATH } from '../config.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
-import { PagingQuery, pageLinks, parsePaging } from '../http/paging.js';
+import { PagingQuery, pageLinks, pageOf, pagingQuery, type PagingLimits } from '../http/paging.js';
 import type { Services } from '../http/services.js';
 import { OrgPathParams } from '../apps/schemas.js';
 import { ORG_MANAGER_ROLES, rolesToPerms } from '../identity/roles.js';
@@ -23,6 +23,8 @@ const AuditEvent = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 }, { title: 'AuditEvent' });
 
+const AUDIT_PAGING: PagingLimits = { defaultLimit: 200, maxLimit: 200 };
+
 export async function auditRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/orgs/:orgId/audit-events', {
@@ -30,15 +32,16 @@ export async function auditRoutes(scope: FastifyInstance, services: Services): P
     schema: {
       tags: ['Audit'], operationId: 'getOrganizationAuditEvents', summary: '[ours] Every app and secret change and every token revocation, newest first',
       description: 'Actor, action, app, secret id, request id, source address and time. Never a secret.',
-      security: MANAGEMENT_SECURITY, params: OrgPathParams, querystring: Type.Object(PagingQuery),
+      security: MANAGEMENT_SECURITY, params: OrgPathParams, querystring: Type.Object(PagingQuery(AUDIT_PAGING)),
       response: {
         200: Type.Object({ results: Type.Array(AuditEvent), totalResults: Type.Integer(), nextLink: Type.Optional(Type.String()), prevLink: Type.Optional(Type.String()) }),
         ...errorResponses(400, 401, 403, 429, 500),
       },
     },
+    preValidation: pagingQuery(AUDIT_PAGING),
   }, async (request) => {
     const { orgId } = request.params;
-    const page = parsePaging(request.query, 200, 200);
+    const page = pageOf(request.query, AUDIT_PAGING);
     const [rows, total] = await Promise.all([listAuditEvents(services.db, orgId, page.start - 1, page.limit), countAuditEvents(services.db, orgId)]);
     return {
       results: rows.map((row) => ({

@@ -40,7 +40,7 @@ const FRAMEWORK_CODES: Readonly<Record<string, ErrorName>> = {
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_BAD_URL: 'NOT_FOUND',
-  FST_ERR_MAX_PARAM_LENGTH: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'NOT_FOUND',
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
 };
 
@@ -64,7 +64,8 @@ export function asOrgAuthError(error: unknown, style: RouteErrorStyle): OrgAuthE
     // Never echo the parser's message: it quotes the body, which may hold a secret.
     return fail(style.oauthErrors ? 'OAUTH_INVALID_REQUEST' : 'MALFORMED_JSON', 'The request body is not valid JSON');
   }
-  if (fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH') return fail('BAD_REQUEST', 'A path segment is too long');
+  // A path id longer than any id can be names nothing: not found, as CSP answers for unknown ids.
+  if (fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH') return fail('NOT_FOUND', 'No resource has an id this long');
   if (byCode === 'BAD_REQUEST' && style.emptyObjectBody) return fail('BAD_REQUEST', 'request body must be the empty JSON object {}');
   if (byCode) return fail(byCode);
   const status = fastifyError.statusCode;

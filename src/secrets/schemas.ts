@@ -1,9 +1,10 @@
 // TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing [ours].
 import Type from 'typebox';
+import { MAX_ROTATION_GRACE_SECONDS } from '../apps/settings.js';
 
 export const ClientSecretOwnerRotationRequest = Type.Object({
   newClientSecret: Type.String({ maxLength: 1024, description: 'The new secret: 8–256 characters with a lower-case letter, an upper-case letter, a digit and a special character' }),
-  secretRotationExpirationInSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 31_536_000 }), Type.Null()], { description: 'How long the old secret stays valid; defaults to the app\'s secretRotationExpirationInSeconds (172800)' })),
+  secretRotationExpirationInSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ROTATION_GRACE_SECONDS }), Type.Null()], { description: 'How long the old secret stays valid, in seconds: 1 to 31536000 (365 days); defaults to the app\'s secretRotationExpirationInSeconds (172800)' })),
 }, { additionalProperties: false, title: 'ClientSecretOwnerRotationRequest', examples: [{ newClientSecret: 'Example-Only-Secret-2026!', secretRotationExpirationInSeconds: 3600 }] });
 
 export const SecretMetadata = Type.Object({
