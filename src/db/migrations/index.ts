@@ -2,10 +2,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001_initial.js';
 import { listActiveAppsIndex } from './002_list_active_apps_index.js';
+import { signin } from './004_signin.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_list_active_apps_index': listActiveAppsIndex,
+  '004_signin': signin,
 };
 
 export const migrationProvider: MigrationProvider = {
