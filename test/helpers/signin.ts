@@ -73,6 +73,17 @@ export class PlainBrowser {
     return res;
   }
 
+  /** Sign in at an authorization URL a client library built; returns the redirect's Location. */
+  async signInAt(url: URL, username: string, password: string): Promise<URL> {
+    assert.equal(url.origin + url.pathname, this.server.url(AUTHORIZE_PATH), 'the library uses the discovered authorization endpoint');
+    const res = await this.signIn(Object.fromEntries(url.searchParams), username, password);
+    assert.equal(res.status, 303, `sign-in: ${res.status} ${res.text.slice(0, 200)}`);
+    const location = new URL(res.headers.get('location')!);
+    const code = location.searchParams.get('code');
+    if (code) this.server.rememberSecret(code, 'apiToken');
+    return location;
+  }
+
   /** GET the authorization endpoint, expect the sign-in page, submit it. Returns the POST's response. */
   async signIn(query: Record<string, string>, username: string, password: string): Promise<HttpResult> {
     const page = await this.get(query);
