@@ -44,7 +44,8 @@ export function pkcePair(): Pkce {
 /** A browser of plain requests: keeps cookies, never follows redirects. */
 export class PlainBrowser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly server: TestServer) {}
+  /** `headers` go with every request (e.g. X-Forwarded-For behind a trusted proxy). */
+  constructor(private readonly server: TestServer, private readonly headers: Record<string, string> = {}) {}
 
   cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -62,13 +63,13 @@ export class PlainBrowser {
   }
 
   async get(query: Record<string, string>): Promise<HttpResult> {
-    const res = await this.server.req('GET', AUTHORIZE_PATH, { root: true, query, headers: { cookie: this.cookieHeader() } });
+    const res = await this.server.req('GET', AUTHORIZE_PATH, { root: true, query, headers: { ...this.headers, cookie: this.cookieHeader() } });
     this.keep(res);
     return res;
   }
 
   async post(form: Record<string, string>): Promise<HttpResult> {
-    const res = await this.server.req('POST', AUTHORIZE_PATH, { root: true, form, headers: { cookie: this.cookieHeader() } });
+    const res = await this.server.req('POST', AUTHORIZE_PATH, { root: true, form, headers: { ...this.headers, cookie: this.cookieHeader() } });
     this.keep(res);
     return res;
   }
