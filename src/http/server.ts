@@ -7,6 +7,9 @@ import { secretRoutes } from '../secrets/routes.js';
 import { tokenRoutes } from '../tokens/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
+import { authorizationRoutes } from '../authorization/routes.js';
+import { signOutRoutes } from '../signin/routes.js';
+import { userInfoRoutes } from '../oidc/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
@@ -95,6 +98,12 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     await limitTokenEndpoints(tokens, services);
     await tokenRoutes(tokens, services);
   }, { prefix: BASE_PATH });
+  await app.register(async (authorization) => authorizationRoutes(authorization, services));
+  await app.register(async (signOut) => {
+    useLenientJsonParser(signOut);
+    await signOutRoutes(signOut, services);
+  });
+  await app.register(async (userInfo) => userInfoRoutes(userInfo, services), { prefix: BASE_PATH });
   await app.register(async (keys) => keyRoutes(keys, services));
   await app.register(async (health) => healthRoutes(health, services));
   await app.register(openApiRoute);

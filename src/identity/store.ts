@@ -57,3 +57,8 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
+
+export async function deleteMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
+  const result = await db.deleteFrom('memberships').where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

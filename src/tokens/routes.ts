@@ -8,8 +8,12 @@ import { CspError } from '../http/schemas.js';
 import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from '../http/body.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
-import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenServiceDeps } from './service.js';
-import { introspect, revoke } from './introspection.js';
+import { apiTokenDetails } from '../identity/service.js';
+import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenResponse, type TokenServiceDeps } from './service.js';
+import { authenticateGrantClient, type GrantClient } from './person-tokens.js';
+import { authorizationCodeGrant } from './code-grant.js';
+import { refreshTokenGrant } from './refresh-grant.js';
+import { introspect, revoke, revokePublicClientRefreshToken } from './introspection.js';
 
 const TAGS = ['Authentication'];
 
@@ -27,6 +31,7 @@ const OAuthError = { ...CspError, description: 'RFC 6749 error with the CSP fiel
 const Param = Type.Optional(Type.String({ maxLength: 4096 }));
 const ClientCredentialsParams = Type.Object({
   grant_type: Param, orgId: Param, client_id: Param, client_secret: Param, scope: Param,
+  code: Param, redirect_uri: Param, code_verifier: Param, refresh_token: Param,
 }, { additionalProperties: true });
 const ApiTokenParams = Type.Object({
   api_token: Param, refresh_token: Param, grant_type: Param, passcode: Param, scope: Param,
@@ -57,22 +62,29 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   const clientCredentials = {
     config: { oauthErrors: true },
     schema: {
-      tags: TAGS, summary: 'Get an access token (client_credentials)',
-      description: 'HTTP Basic (raw or form-urlencoded) or client_id/client_secret in the form body; `grant_type` and `orgId` in the form body or the query string.',
+      tags: TAGS, summary: 'Get an access token (client_credentials, authorization_code, refresh_token)',
+      description: 'HTTP Basic (raw or form-urlencoded) or client_id/client_secret in the form body; public clients send only `client_id`. `grant_type` and `orgId` in the form body or the query string. authorization_code: `code`, `redirect_uri`, `code_verifier` (PKCE S256); a code works once. refresh_token: `refresh_token`; each use returns a new one and a reused one revokes the whole sign-in.',
       consumes: ['application/x-www-form-urlencoded'],
       security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
       querystring: ClientCredentialsParams, body: ClientCredentialsParams,
       response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
     },
   };
+  // Each grant type: how its client authenticates, then what it returns.
+  const grants: Readonly<Record<string, (request: FastifyRequest, params: TokenParams) => Promise<TokenResponse>>> = {
+    client_credentials: async (request, params) => clientCredentialsGrant(deps, await guardClientAuthentication(request, deps, params), params.orgId),
+    authorization_code: async (request, params) => authorizationCodeGrant(deps, await guardGrantClient(request, deps, params), params),
+    refresh_token: async (request, params) => refreshTokenGrant(deps, await guardGrantClient(request, deps, params), params),
+  };
   const handleClientCredentials = async (request: FastifyRequest, reply: { headers(h: Record<string, string>): unknown }) => {
     const params = tokenParams(request);
     const grantType = params.grant_type;
     if (!grantType) throw fail('OAUTH_INVALID_REQUEST', 'grant_type is required');
-    if (grantType !== 'client_credentials') throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
-    const client = await guardClientAuthentication(request, deps, params);
+    const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
+    if (!grant) throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
+    const response = await grant(request, params);
     reply.headers(noStore);
-    return clientCredentialsGrant(deps, client, params.orgId);
+    return response;
   };
   scope.post('/auth/token', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'getAccessToken' } }, handleClientCredentials);
   scope.post('/auth/authorize', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'authorize', description: `Legacy alias of /auth/token. ${clientCredentials.schema.description}` } }, handleClientCredentials);
@@ -91,12 +103,41 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     if (params.grant_type !== undefined && params.grant_type !== 'api_token' && params.grant_type !== 'refresh_token') {
       throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be api_token');
     }
+    const response = await apiTokenGrant(deps, params.api_token ?? params.refresh_token, params.scope);
     reply.headers(noStore);
-    return apiTokenGrant(deps, params.api_token ?? params.refresh_token);
+    return response;
+  });
+
+  scope.post('/auth/api-tokens/details', {
+    schema: {
+      tags: TAGS, operationId: 'getApiTokenDetails', summary: 'Details of an unexpired API token',
+      description: 'Body `{"tokenValue": "<API token>"}`. Returns who the token belongs to and when it expires; never the token.',
+      consumes: ['application/json'],
+      body: Type.Object({ tokenValue: Type.String({ minLength: 1, maxLength: 4096 }) }),
+      response: { 200: ApiTokenDetails, 400: CspError, 413: CspError, 415: CspError, 429: CspError, 500: CspError },
+    },
+  }, async (request, reply) => {
+    const details = await apiTokenDetails(services.db, (request.body as { tokenValue: string }).tokenValue);
+    if (!details) throw fail('BAD_REQUEST', 'The API token is invalid, expired or revoked');
+    reply.headers(noStore);
+    return details;
   });
 
   await introspectionRoutes(scope, deps);
 }
+
+const ApiTokenDetails = Type.Object({
+  tokenId: Type.String(),
+  userId: Type.String(),
+  username: Type.String(),
+  acct: Type.String(),
+  domain: Type.String(),
+  orgId: Type.String(),
+  createdAt: Type.Integer(),
+  expiresAt: Type.Integer(),
+  lastUsedAt: Type.Optional(Type.Integer()),
+  scope: Type.Array(Type.String()),
+}, { title: 'ApiTokenDetailsDto' });
 
 const TokenParamsBody = Type.Object({
   token: Param, token_type_hint: Param, client_id: Param, client_secret: Param,
@@ -152,6 +193,15 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
       response: { 200: Type.Null({ description: 'OK, empty body' }), 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
     },
   }, async (request, reply) => {
+    const params = tokenParams(request);
+    const presented = presentedClient(request.headers.authorization, params);
+    if (presented && presented.secretCandidates.every((candidate) => candidate === '')) {
+      // A public client (CSP: Basic `client_id:` with an empty secret) revokes its own refresh tokens.
+      const { client } = await authenticateGrantClient(deps, presented);
+      if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
+      await revokePublicClientRefreshToken(deps, client.clientId, params.token, { requestId: request.id, sourceAddress: request.ip });
+      return reply.code(200).headers(noStore).send();
+    }
     const { client, token } = await clientAuth(request);
     await revoke(deps, client, token, { requestId: request.id, sourceAddress: request.ip });
     return reply.code(200).headers(noStore).send();
@@ -167,6 +217,16 @@ export async function guardClientAuthentication(request: FastifyRequest, deps: T
   const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
   await request.clientAuthenticated?.(client.app.id);
   return client;
+}
+
+/**
+ * The client of a person's grant. A public client is named, not authenticated, so its requests stay
+ * on the address's budget; a confidential one authenticates as in guardClientAuthentication.
+ */
+async function guardGrantClient(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<GrantClient> {
+  const grant = await authenticateGrantClient(deps, presentedClient(request.headers.authorization, params));
+  if (grant.secretId !== null) await request.clientAuthenticated?.(grant.client.clientId);
+  return grant;
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */

@@ -3,11 +3,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001_initial.js';
 import { listActiveAppsIndex } from './002_list_active_apps_index.js';
 import { policy } from './003_policy.js';
+import { signin } from './004_signin.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_list_active_apps_index': listActiveAppsIndex,
   '003_policy': policy,
+  '004_signin': signin,
 };
 
 export const migrationProvider: MigrationProvider = {
