@@ -57,3 +57,18 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
+
+export async function listOrganizations(db: Queryable): Promise<OrganizationRow[]> {
+  return db.selectFrom('organizations').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}
+
+export async function listMemberships(db: Queryable, orgId: string): Promise<MembershipRow[]> {
+  return db.selectFrom('memberships').selectAll().where('org_id', '=', orgId).orderBy('username', 'asc').execute();
+}
+
+export async function listApiTokens(db: Queryable, filter: { orgId?: string; username?: string }): Promise<ApiTokenRow[]> {
+  let query = db.selectFrom('api_tokens').selectAll();
+  if (filter.orgId !== undefined) query = query.where('org_id', '=', filter.orgId);
+  if (filter.username !== undefined) query = query.where('username', '=', filter.username);
+  return query.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}
