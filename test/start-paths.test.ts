@@ -93,8 +93,8 @@ describe('libuv\'s thread pool', { skip }, () => {
   });
 });
 
-describe('npm start\'s build step (scripts/build-if-stale.mjs)', { skip }, () => {
-  const script = path.join(REPO_ROOT, 'scripts', 'build-if-stale.mjs');
+describe('npm start\'s build step (scripts/build-if-stale.cjs)', { skip }, () => {
+  const script = path.join(REPO_ROOT, 'scripts', 'build-if-stale.cjs');
   const run = (cwd: string) => spawnSync(process.execPath, [script], { cwd, encoding: 'utf8' });
 
   it('on this tree, built by npm test, does nothing', () => {
