@@ -1,4 +1,4 @@
-// Starting orgauth (node dist/start.cjs, what `npm start` runs) for the benchmark, bootstrapping it through its CLI and
+// Starting orgauth as a user runs it (`orgauth serve`, bin/orgauth) for the benchmark, bootstrapping it through its CLI and
 // exchanging the API token for management access tokens.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -67,11 +67,11 @@ export function orgauthEnv(dataDir: string, port: number, databaseUrl?: string, 
 }
 
 export function startOrgauth(root: string, env: Record<string, string>): Promise<Server> {
-  return startServer({ name: 'orgauth', args: ['dist/start.cjs'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root });
+  return startServer({ name: 'orgauth', args: ['bin/orgauth', 'serve'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root });
 }
 
 export async function bootstrap(root: string, env: Record<string, string>): Promise<Bootstrap> {
-  const out = await runNode(['dist/cli.js', 'bootstrap', '--json'], env, root);
+  const out = await runNode(['bin/orgauth', 'bootstrap', '--json'], env, root);
   const line = out.trim().split('\n').reverse().find((l) => l.trim().startsWith('{'));
   if (!line) throw new Error(`bootstrap printed no JSON: ${out}`);
   const b = JSON.parse(line) as Partial<Bootstrap>;

@@ -1,29 +1,14 @@
-// bin/orgauth (SPEC §9): serve, bootstrap, org create, user add, api-token create/revoke, keys rotate.
+// bin/orgauth: serve, bootstrap, org create, user add, api-token create/revoke, keys rotate.
 // With --json every command prints exactly one JSON object on stdout.
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
 import { loadConfig } from './config.js';
-import { openStorage } from './storage.js';
-import type { Db } from './db/database.js';
-import type { KeyRing } from './keys/keyring.js';
-import { addMember, bootstrap, createApiToken, createOrganization, revokeApiToken, BootstrapRefusedError, DEFAULT_API_TOKEN_TTL_SECONDS } from './identity/service.js';
+import { CommandFailedError, describeFailure, print, withStorage, type Output } from './cli-support.js';
+import { registerInventoryCommands } from './cli-inventory.js';
+import { addMember, bootstrap, createApiToken, createOrganization, revokeApiToken, DEFAULT_API_TOKEN_TTL_SECONDS } from './identity/service.js';
 import { isOrgRole, ORG_ROLES } from './identity/roles.js';
-import { isOrgAuthError } from './errors/errors.js';
 import { registerPasswordCommands } from './signin/cli.js';
-
-interface Output { json?: boolean }
-
-async function withStorage<T>(action: (db: Db, keys: KeyRing) => Promise<T>): Promise<T> {
-  const { db, keys } = await openStorage(loadConfig());
-  try {
-    return await action(db, keys);
-  } finally {
-    await db.destroy();
-  }
-}
-
-function print(options: Output, result: object, human: string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${human}\n`);
-}
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -31,12 +16,26 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+/**
+ * `orgauth serve`. bin/orgauth sizes libuv's thread pool before anything starts it; reached any
+ * other way (`node dist/cli.js serve`), the pool is already running at libuv's default size, so
+ * the server runs in a child started through dist/start.cjs, which sizes it first.
+ */
+async function serve(): Promise<void> {
+  if (process.env.UV_THREADPOOL_SIZE !== undefined) return (await import('./main.js')).serve();
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./start.cjs', import.meta.url))], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 export function buildCli(): Command {
-  const program = new Command('orgauth').description('orgauth: organization-managed OAuth apps and their secrets').showHelpAfterError();
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+  const program = new Command('orgauth').description('orgauth: organization-managed OAuth apps and their secrets').version(version).showHelpAfterError();
   const json = () => new Option('--json', 'print exactly one JSON object');
 
   // The server (Fastify, every route) is loaded only for `serve`: the other commands start in a fraction of the time.
-  program.command('serve').description('start the server (what `npm start` runs)').action(async () => (await import('./main.js')).serve());
+  program.command('serve').description('start the server (what `npm start` runs)').action(serve);
 
   program.command('bootstrap').description('on an empty database: one org, one org_owner user, one API token')
     .option('--username <username>', 'the owner', 'admin@orgauth.local')
@@ -81,7 +80,7 @@ export function buildCli(): Command {
   apiToken.command('revoke').requiredOption('--token <token>', 'the API token').addOption(json())
     .action(async (options: Output & { token: string }) => {
       const revoked = await withStorage((db) => revokeApiToken(db, options.token));
-      if (!revoked) throw new Error('no such API token');
+      if (!revoked) throw new CommandFailedError('no such API token');
       print(options, { revoked: true }, 'API token revoked');
     });
 
@@ -98,24 +97,36 @@ export function buildCli(): Command {
     });
 
   registerPasswordCommands(program);
-
+  registerInventoryCommands(program);
   return program;
 }
 
 export async function runCli(argv: string[]): Promise<void> {
   const program = buildCli();
-  program.exitOverride();
+  const json = argv.includes('--json');
+  // Usage errors of every command reach the catch below; with --json they are reported there once,
+  // as JSON, not also by commander in prose.
+  forEachCommand(program, (command) => {
+    command.exitOverride();
+    if (json) command.configureOutput({ outputError: () => {} }).showHelpAfterError(false);
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exit(0);
-    if (typeof code === 'string' && code.startsWith('commander.')) process.exit(1);
     // One clear line; configuration errors say which variable is wrong and never echo a key.
-    const message = error instanceof BootstrapRefusedError || isOrgAuthError(error) || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`orgauth: ${message}\n`);
+    const failure = describeFailure(error);
+    if (json) process.stdout.write(`${JSON.stringify(failure)}\n`);
+    if (!json && typeof code === 'string' && code.startsWith('commander.')) process.exit(1);
+    process.stderr.write(`orgauth: ${failure.message}\n`);
     process.exit(1);
   }
+}
+
+function forEachCommand(command: Command, visit: (command: Command) => void): void {
+  visit(command);
+  for (const sub of command.commands) forEachCommand(sub, visit);
 }
 
 runCli(process.argv);

@@ -1,4 +1,5 @@
 // The one place environment variables are read and checked. Everything else receives a Config.
+import fs from 'node:fs';
 import path from 'node:path';
 
 export interface RateBudget {
@@ -18,8 +19,10 @@ export interface Config {
   /** Prefix of every Redis key and channel, so several deployments (or test servers) can share one Redis. */
   readonly redisPrefix: string;
   readonly issuer: string;
-  /** 32-byte key from ORGAUTH_MASTER_KEY; undefined means "use or create the key file in dataDir". */
+  /** 32-byte key from ORGAUTH_MASTER_KEY or ORGAUTH_MASTER_KEY_FILE; undefined means "use or create the key file in dataDir". */
   readonly masterKey: Buffer | undefined;
+  /** Where masterKey came from, for messages: the variable's name (never its value). */
+  readonly masterKeySource: 'ORGAUTH_MASTER_KEY' | 'ORGAUTH_MASTER_KEY_FILE' | undefined;
   readonly logLevel: string;
   /**
    * Proxies whose X-Forwarded-For is believed (ORGAUTH_TRUST_PROXY): false, or their
@@ -57,10 +60,14 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = parseDatabaseUrl(env.DATABASE_URL);
   const redisUrl = parseRedisUrl(env.REDIS_URL);
   const redisPrefix = parseRedisPrefix(env.ORGAUTH_REDIS_PREFIX);
-  const masterKey = parseMasterKey(env.ORGAUTH_MASTER_KEY);
+  const { masterKey, masterKeySource } = parseMasterKeySetting(env.ORGAUTH_MASTER_KEY, env.ORGAUTH_MASTER_KEY_FILE);
   if (databaseUrl && !masterKey) {
     // Several nodes share one database; a key file generated on one node would lock out the others.
-    throw new ConfigError('ORGAUTH_MASTER_KEY is required when DATABASE_URL is set (32 bytes, base64 or hex)');
+    throw new ConfigError('ORGAUTH_MASTER_KEY or ORGAUTH_MASTER_KEY_FILE is required when DATABASE_URL is set (32 bytes, base64 or hex)');
+  }
+  if (WILDCARD_HOSTS.has(host) && !env.ORGAUTH_ISSUER?.trim()) {
+    // The default issuer is built from HOST: tokens naming http://0.0.0.0:… match no URL a client can reach.
+    throw new ConfigError(`HOST=${host} listens on every address, so the issuer cannot be derived from it: set ORGAUTH_ISSUER to the public URL of the API, e.g. https://auth.example.com${BASE_PATH}`);
   }
   const issuer = parseIssuer(env.ORGAUTH_ISSUER, host, port);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
@@ -76,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix,
     issuer,
     masterKey,
+    masterKeySource,
     logLevel,
     trustProxy: parseTrustProxy(env.ORGAUTH_TRUST_PROXY),
     rateLimits: {
@@ -131,15 +139,44 @@ function parseTrustProxy(raw: string | undefined): false | string[] {
   return entries;
 }
 
-function parseMasterKey(raw: string | undefined): Buffer | undefined {
+/** Listen addresses meaning "every interface". */
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
+
+function parseMasterKeySetting(raw: string | undefined, file: string | undefined): Pick<Config, 'masterKey' | 'masterKeySource'> {
   const value = raw?.trim();
-  if (!value) return undefined;
+  const keyFile = file?.trim();
+  if (value && keyFile) throw new ConfigError('set ORGAUTH_MASTER_KEY or ORGAUTH_MASTER_KEY_FILE, not both');
+  if (keyFile) return { masterKey: readMasterKeyFile(path.resolve(keyFile), 'ORGAUTH_MASTER_KEY_FILE'), masterKeySource: 'ORGAUTH_MASTER_KEY_FILE' };
+  if (!value) return { masterKey: undefined, masterKeySource: undefined };
+  return { masterKey: parseMasterKey(value, 'ORGAUTH_MASTER_KEY'), masterKeySource: 'ORGAUTH_MASTER_KEY' };
+}
+
+function parseMasterKey(value: string, source: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
   if (key.length !== 32) {
     // Never echo the value: it is key material.
-    throw new ConfigError('ORGAUTH_MASTER_KEY must be 32 bytes, written as 64 hex digits or base64');
+    throw new ConfigError(`${source} must hold 32 bytes, written as 64 hex digits or base64`);
   }
   return key;
+}
+
+/**
+ * A master key kept in a file (ORGAUTH_MASTER_KEY_FILE, or the one generated into the data
+ * folder): only its owner may read it, as ssh does with private keys.
+ */
+export function readMasterKeyFile(file: string, source: string): Buffer {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    throw new ConfigError(`${source}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!stat.isFile()) throw new ConfigError(`${source}: ${file} is not a file`);
+  const mode = stat.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(`${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); a master key file must be private: chmod 600 ${file}`);
+  }
+  return parseMasterKey(fs.readFileSync(file, 'utf8').trim(), file);
 }
 
 function parseIssuer(raw: string | undefined, host: string, port: number): string {

@@ -2,9 +2,11 @@
 import { loadConfig, ConfigError } from './config.js';
 import { openRuntime } from './runtime.js';
 import { buildServer } from './http/server.js';
+import { assertListenAddressFree } from './http/port-check.js';
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
+  await assertListenAddressFree(config.host, config.port);
   const runtime = await openRuntime(config);
   const app = await buildServer(runtime);
   let closing = false;

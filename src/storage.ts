@@ -1,8 +1,9 @@
 // Opening the database with its schema up to date, the master key and the key ring: what the CLI
 // needs, without the server's modules (kept apart so that CLI commands start quickly).
-import type { Config } from './config.js';
-import { migrateToLatest, openDatabase, type Db } from './db/database.js';
-import { loadMasterKey } from './keys/master-key.js';
+import { ConfigError, type Config } from './config.js';
+import { checkConnection, migrateToLatest, openDatabase, type Db } from './db/database.js';
+import { loadMasterKey, masterKeySource } from './keys/master-key.js';
+import { UnsealError } from './crypto/seal.js';
 import { openKeyRing, type KeyRing } from './keys/keyring.js';
 
 export interface Storage {
@@ -14,9 +15,13 @@ export interface Storage {
 export async function openStorage(config: Config): Promise<Storage> {
   const db = openDatabase(config);
   try {
+    await checkConnection(db, config);
     await migrateToLatest(db);
     const masterKey = loadMasterKey(config);
-    const keys = await openKeyRing(db, masterKey);
+    const keys = await openKeyRing(db, masterKey).catch((error: unknown) => {
+      if (error instanceof UnsealError) throw new ConfigError(`${masterKeySource(config)} does not match the key that sealed this database`);
+      throw error;
+    });
     return { db, keys, masterKey };
   } catch (error) {
     await db.destroy();

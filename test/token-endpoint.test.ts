@@ -207,9 +207,10 @@ describe('POST /auth/authorize and /auth/token — client_credentials', () => {
     }
   });
 
-  it('GET on the token endpoint → 404/405 with the CSP body, no token', async () => {
+  it('GET on the token endpoint → 405 with the CSP body, no token', async () => {
     const res = await server.req('GET', '/auth/token', { query: { grant_type: 'client_credentials' } });
-    assertCspError(res, [404, 405], {}, server);
+    assertCspError(res, 405, {}, server);
+    assert.equal(res.headers.get('allow'), 'POST');
   });
 
   it('the management API accepts the bearer scheme in any case (RFC 7235)', async () => {

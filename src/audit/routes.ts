@@ -34,7 +34,7 @@ export async function auditRoutes(scope: FastifyInstance, services: Services): P
       description: 'Actor, action, app, secret id, request id, source address and time. Never a secret.',
       security: MANAGEMENT_SECURITY, params: OrgPathParams, querystring: Type.Object(PagingQuery(AUDIT_PAGING)),
       response: {
-        200: Type.Object({ results: Type.Array(AuditEvent), totalResults: Type.Integer(), nextLink: Type.Optional(Type.String()), prevLink: Type.Optional(Type.String()) }),
+        200: Type.Object({ results: Type.Array(AuditEvent), totalResults: Type.Integer(), nextLink: Type.Optional(Type.String()), prevLink: Type.Optional(Type.String()) }, { title: 'PagedResponseAuditEvent' }),
         ...errorResponses(400, 401, 403, 429, 500),
       },
     },

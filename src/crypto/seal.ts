@@ -4,6 +4,11 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 
+/** A sealed value that does not open with this master key (another key sealed it, or it was altered). */
+export class UnsealError extends Error {
+  override name = 'UnsealError';
+}
+
 export function seal(masterKey: Buffer, plaintext: Buffer | string, associatedData: string): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', masterKey, iv);
@@ -19,5 +24,9 @@ export function unseal(masterKey: Buffer, sealed: string, associatedData: string
   const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(ivText, 'base64url'));
   decipher.setAAD(Buffer.from(associatedData));
   decipher.setAuthTag(body.subarray(body.length - 16));
-  return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+  try {
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+  } catch {
+    throw new UnsealError('the sealed value does not open with this master key');
+  }
 }

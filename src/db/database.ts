@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
-import type { Config } from '../config.js';
+import { Kysely, Migrator, sql, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { ConfigError, type Config } from '../config.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -27,7 +27,14 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const file = new SQLite(path.join(config.dataDir, SQLITE_FILE));
+  const fileName = path.join(config.dataDir, SQLITE_FILE);
+  ownerOnly(fileName);
+  let file: SQLite.Database;
+  try {
+    file = new SQLite(fileName);
+  } catch (error) {
+    throw new ConfigError(`cannot open the SQLite database ${fileName}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   file.pragma('journal_mode = WAL');
   file.pragma('foreign_keys = ON');
   // The CLI and the server share the file: wait for a lock rather than fail.
@@ -39,6 +46,55 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   // together share one commit (group-commit.ts).
   file.pragma('synchronous = FULL');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+}
+
+/**
+ * The database holds verifiers, sealed keys and the audit log: only its owner may read it. A new
+ * file is created 0600 (SQLite gives its -wal and -shm files the same mode); an older, wider one is
+ * narrowed.
+ */
+function ownerOnly(fileName: string): void {
+  fs.closeSync(fs.openSync(fileName, 'a', 0o600));
+  for (const name of [fileName, `${fileName}-wal`, `${fileName}-shm`]) {
+    const stat = fs.statSync(name, { throwIfNoEntry: false });
+    if (stat && (stat.mode & 0o077) !== 0) fs.chmodSync(name, 0o600);
+  }
+}
+
+/** Connection failures by their PostgreSQL or socket code, in the words an operator searches for. */
+const CONNECTION_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ECONNRESET: 'connection reset',
+  '28P01': 'password authentication failed',
+  '28000': 'authentication refused',
+  '3D000': 'database does not exist',
+  '42501': 'permission denied',
+};
+
+/** One query before anything else, so an unreachable database is named as such, not as a failed migration. */
+export async function checkConnection(db: Db, config: Pick<Config, 'databaseUrl'>): Promise<void> {
+  if (!config.databaseUrl) return;
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const reason = CONNECTION_FAILURES[code] ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError(`cannot connect to the database at ${describeDatabase(config.databaseUrl)} (${reason})`);
+  }
+}
+
+/** host:port/database of a DATABASE_URL, without the user name or password. */
+export function describeDatabase(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
 }
 
 /**

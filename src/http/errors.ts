@@ -8,6 +8,7 @@ import { cspErrorCode, type ErrorName } from '../errors/catalogue.js';
 import { fail, isOrgAuthError, OrgAuthError } from '../errors/errors.js';
 import { requestIdFor } from './request-id.js';
 import { errorPage, PAGE_HEADERS } from '../signin/page.js';
+import { trackAllowedMethods } from './allowed-methods.js';
 
 export interface CspErrorBody {
   statusCode: number;
@@ -116,8 +117,16 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
+  const allowedMethods = trackAllowedMethods(app);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, fail('NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`)));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      return sendError(request, reply, fail('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`, { allow: allowed.join(', ') }));
+    }
+    return sendError(request, reply, fail('NOT_FOUND', `No resource at ${request.method} ${path.slice(0, 200)}`));
+  });
 }
 
 /**

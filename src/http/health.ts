@@ -6,11 +6,11 @@ import { fail } from '../errors/errors.js';
 import { errorResponses } from './schemas.js';
 import type { Services } from './services.js';
 
-const Status = Type.Object({ status: Type.String() });
+const Status = Type.Object({ status: Type.String() }, { title: 'HealthStatus' });
 
 export async function healthRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  app.get('/healthz', { schema: { tags: ['Operations'], summary: 'The process is up', response: { 200: Status } } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['Operations'], summary: 'The database (and Redis, when configured) is reachable', response: { 200: Status, ...errorResponses(503) } } }, async () => {
+  app.get('/healthz', { schema: { tags: ['Operations'], operationId: 'getHealth', summary: 'The process is up', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['Operations'], operationId: 'getReadiness', summary: 'The database (and Redis, when configured) is reachable', response: { 200: Status, ...errorResponses(503) } } }, async () => {
     try {
       await sql`select 1`.execute(services.db);
     } catch {

@@ -62,3 +62,18 @@ export async function deleteMembership(db: Queryable, orgId: string, username: s
   const result = await db.deleteFrom('memberships').where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+export async function listOrganizations(db: Queryable): Promise<OrganizationRow[]> {
+  return db.selectFrom('organizations').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}
+
+export async function listMemberships(db: Queryable, orgId: string): Promise<MembershipRow[]> {
+  return db.selectFrom('memberships').selectAll().where('org_id', '=', orgId).orderBy('username', 'asc').execute();
+}
+
+export async function listApiTokens(db: Queryable, filter: { orgId?: string; username?: string }): Promise<ApiTokenRow[]> {
+  let query = db.selectFrom('api_tokens').selectAll();
+  if (filter.orgId !== undefined) query = query.where('org_id', '=', filter.orgId);
+  if (filter.username !== undefined) query = query.where('username', '=', filter.username);
+  return query.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}

@@ -1,6 +1,6 @@
 // The node's view of the keys in the database: signs with the newest signing key, verifies with
 // any non-retired one, and re-reads the table when it meets a kid it does not know (a key added
-// by `orgauth keys rotate` or by another node) and every REFRESH_SECONDS.
+// by `orgauth keys rotate` or by another node) and every KEY_RING_REFRESH_SECONDS.
 import { createPrivateKey, createPublicKey, webcrypto, type KeyObject, type JsonWebKey } from 'node:crypto';
 import { unseal } from '../crypto/seal.js';
 import type { Db } from '../db/database.js';
@@ -8,7 +8,8 @@ import { FIRST_PEPPER_ID, newPepper, newSigningKey } from './generate.js';
 import { insertKey, listActiveKeys, listActiveKids, type KeyRow } from './store.js';
 import { withStartupLock } from '../db/startup-lock.js';
 
-const REFRESH_SECONDS = 30;
+/** How often a node re-reads its keys even without a reason to. */
+export const KEY_RING_REFRESH_SECONDS = 30;
 const MIN_SECONDS_BETWEEN_UNKNOWN_KID_REFRESHES = 1;
 
 export interface SigningKey {
@@ -61,7 +62,7 @@ export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
   await refresh();
 
   function refreshIfStale(): void {
-    if (Date.now() - loadedAt > REFRESH_SECONDS * 1000) {
+    if (Date.now() - loadedAt > KEY_RING_REFRESH_SECONDS * 1000) {
       loadedAt = Date.now(); // one refresh in flight at a time
       refresh().catch(() => { loadedAt = 0; });
     }

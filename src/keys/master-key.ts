@@ -1,10 +1,11 @@
-// The master key that seals signing keys and the pepper: from ORGAUTH_MASTER_KEY, or on the
-// embedded default a file created on first start in the data folder with mode 0600.
+// The master key that seals signing keys and the pepper: from ORGAUTH_MASTER_KEY or
+// ORGAUTH_MASTER_KEY_FILE, or on the embedded default a file created on first start in the data
+// folder with mode 0600.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { ConfigError } from '../config.js';
+import { readMasterKeyFile } from '../config.js';
 
 export const MASTER_KEY_FILE = 'master.key';
 
@@ -18,7 +19,10 @@ export function loadMasterKey(config: Pick<Config, 'masterKey' | 'dataDir'>): Bu
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
-  if (key.length !== 32) throw new ConfigError(`${file} does not hold a 32-byte base64 master key`);
-  return key;
+  return readMasterKeyFile(file, file);
+}
+
+/** How an operator names the key in use, for the "wrong key" message. */
+export function masterKeySource(config: Pick<Config, 'masterKeySource' | 'dataDir'>): string {
+  return config.masterKeySource ?? `the master key in ${path.join(config.dataDir, MASTER_KEY_FILE)}`;
 }

@@ -33,7 +33,7 @@ const Metadata = Type.Object({
   id_token_signing_alg_values_supported: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String()),
   claims_supported: Type.Array(Type.String()),
-}, { additionalProperties: true });
+}, { additionalProperties: true, title: 'AuthorizationServerMetadata' });
 
 /** Where the discovery documents are served: both at the root and under the base path. */
 export const DISCOVERY_PATHS = [
@@ -99,7 +99,10 @@ export async function keyRoutes(scope: FastifyInstance, services: Services): Pro
   };
   for (const path of DISCOVERY_PATHS) {
     app.get(path, {
-      schema: { tags: TAGS, summary: 'Authorization server metadata', hide: path !== DISCOVERY_PATHS[0] && path !== DISCOVERY_PATHS[3], response: { 200: Metadata } },
+      schema: {
+        tags: TAGS, summary: 'Authorization server metadata', hide: path !== DISCOVERY_PATHS[0] && path !== DISCOVERY_PATHS[3], response: { 200: Metadata },
+        ...(path === DISCOVERY_PATHS[0] ? { operationId: 'getOpenIdConfiguration' } : path === DISCOVERY_PATHS[3] ? { operationId: 'getAuthorizationServerMetadata' } : {}),
+      },
     }, async () => metadata);
   }
 }

@@ -12,8 +12,8 @@ import type { SecretChange } from './lifecycle.js';
 import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
-// An empty 200 ("OK", no schema in CSP); the handler sends no body.
-const EmptyResponse = { description: 'OK, empty body' } as const;
+/** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */
+const EmptyResponse = Type.Unsafe<undefined>({ type: 'null', description: 'OK, empty body' });
 
 /** A replayed secret change is allowed only while the change itself still would be. */
 function replayedSecretChange(services: Services, change: SecretChange): IdempotentRoute {

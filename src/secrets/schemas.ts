@@ -17,5 +17,5 @@ export const SecretMetadata = Type.Object({
   lastUsedAt: Type.Optional(Type.Integer({ description: 'Epoch seconds, recorded coarsely (at most once a minute)' })),
 }, { title: 'SecretMetadata' });
 
-export const SecretList = Type.Array(SecretMetadata);
+export const SecretList = Type.Array(SecretMetadata, { title: 'SecretMetadataList' });
 export type SecretMetadata = Type.Static<typeof SecretMetadata>;

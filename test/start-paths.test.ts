@@ -1,0 +1,137 @@
+// The ways a user starts orgauth run the same configuration: `orgauth serve` and `npm start` size
+// libuv's thread pool alike (RS256 signing runs there), and `npm start` builds only when the
+// sources changed (a fresh clone still builds; an unchanged tree starts at once).
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, REPO_ROOT } from './helpers/index.js';
+
+const skip = process.env.ORGAUTH_TEST_BACKEND === 'postgres' ? 'ran in the SQLite pass' : process.env.ORGAUTH_TEST_DIST ? 'tests the tree\'s own build' : false;
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-start-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+/** The environment of a started server: only what it needs, no UV_THREADPOOL_SIZE unless given. */
+function serverEnv(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, PORT: String(port), LOG_LEVEL: 'warn', ORGAUTH_DATA_DIR: fs.mkdtempSync(path.join(workDir, 'data-')), ...extra };
+}
+
+function childrenOf(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((name) => {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      return false; // exited meanwhile
+    }
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+  }).map(Number);
+}
+
+/** The process among `root` and its descendants whose command line names `entry`. */
+function findProcess(root: number, entry: string): number | undefined {
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // A node process (not the shell npm runs it through) with the entry among its arguments.
+    if (path.basename(cmdline[0] ?? '').startsWith('node') && cmdline.slice(1).some((arg) => arg.endsWith(entry))) return pid;
+    queue.push(...childrenOf(pid));
+  }
+  return undefined;
+}
+
+/**
+ * Starts a server, makes it sign (the pool starts at its first job), and counts the server
+ * process's threads: everything but the pool is the same whichever way it was started.
+ */
+async function threadsOfServer(command: string[], entry: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(command[0]!, command.slice(1), { cwd: REPO_ROOT, env, stdio: 'ignore' });
+  children.push(child);
+  const base = `http://127.0.0.1:${env.PORT}`;
+  try {
+    let up = false;
+    for (let i = 0; i < 600 && !up; i++) {
+      up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(up, `${command.join(' ')} answers /healthz`);
+    const boot = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'orgauth'), 'bootstrap', '--json'], { env, encoding: 'utf8' });
+    const { apiToken } = JSON.parse(boot.stdout) as { apiToken: string };
+    const exchanged = await fetch(`${base}/csp/gateway/am/api/auth/api-tokens/authorize`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ api_token: apiToken }) });
+    assert.equal(exchanged.status, 200, 'a token was signed');
+    const pid = findProcess(child.pid!, entry);
+    assert.ok(pid, `found the server process (${entry}) under ${command.join(' ')}`);
+    return fs.readdirSync(`/proc/${pid}/task`).length;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+describe('libuv\'s thread pool', { skip }, () => {
+  it('`orgauth serve` runs with the same pool as `npm start`, and a pool of another size shows in the count', async () => {
+    const viaNpm = await threadsOfServer(['npm', 'start', '--silent'], 'dist/start.cjs', serverEnv(await freePort()));
+    const viaCli = await threadsOfServer([process.execPath, 'bin/orgauth', 'serve'], 'bin/orgauth', serverEnv(await freePort()));
+    assert.equal(viaCli, viaNpm, `orgauth serve: ${viaCli} threads; npm start: ${viaNpm}`);
+    // The count measures the pool: three more pool threads are three more threads.
+    const bigger = Math.max(2, os.availableParallelism()) + 3;
+    const viaCliBigger = await threadsOfServer([process.execPath, 'bin/orgauth', 'serve'], 'bin/orgauth', serverEnv(await freePort(), { UV_THREADPOOL_SIZE: String(bigger) }));
+    assert.equal(viaCliBigger, viaCli + 3, `UV_THREADPOOL_SIZE=${bigger}: ${viaCliBigger} threads`);
+  });
+
+  it('`node dist/cli.js serve` (the pool already started) serves from a child that sized it', async () => {
+    const viaNpm = await threadsOfServer(['npm', 'start', '--silent'], 'dist/start.cjs', serverEnv(await freePort()));
+    const viaDist = await threadsOfServer([process.execPath, 'dist/cli.js', 'serve'], 'dist/start.cjs', serverEnv(await freePort()));
+    assert.equal(viaDist, viaNpm);
+  });
+});
+
+describe('npm start\'s build step (scripts/build-if-stale.cjs)', { skip }, () => {
+  const script = path.join(REPO_ROOT, 'scripts', 'build-if-stale.cjs');
+  const run = (cwd: string) => spawnSync(process.execPath, [script], { cwd, encoding: 'utf8' });
+
+  it('on this tree, built by npm test, does nothing', () => {
+    const stamp = path.join(REPO_ROOT, 'dist', '.build-stamp');
+    const before = fs.statSync(stamp).mtimeMs;
+    const result = run(REPO_ROOT);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr, '', 'no build announced');
+    assert.equal(fs.statSync(stamp).mtimeMs, before, 'dist/ untouched');
+  });
+
+  it('builds a tree without dist/, not again while nothing changes, and again after a source changes', () => {
+    const project = fs.mkdtempSync(path.join(workDir, 'project-'));
+    fs.mkdirSync(path.join(project, 'src'));
+    fs.writeFileSync(path.join(project, 'src', 'hello.ts'), 'export const hello: string = "hello";\n');
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { outDir: 'dist', rootDir: 'src', module: 'NodeNext', target: 'ES2022', types: [] }, include: ['src'] }));
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'fresh-clone', type: 'module' }));
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    const output = path.join(project, 'dist', 'hello.js');
+
+    const first = run(project);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /building dist/);
+    assert.ok(fs.existsSync(output), 'a fresh clone is built');
+    const builtAt = fs.statSync(output).mtimeMs;
+
+    const second = run(project);
+    assert.equal(second.status, 0);
+    assert.equal(second.stderr, '', 'nothing changed: no build');
+    assert.equal(fs.statSync(output).mtimeMs, builtAt);
+
+    const later = new Date(Date.now() + 5_000);
+    fs.writeFileSync(path.join(project, 'src', 'hello.ts'), 'export const hello: string = "hello again";\n');
+    fs.utimesSync(path.join(project, 'src', 'hello.ts'), later, later);
+    const third = run(project);
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(third.stderr, /building dist/);
+    assert.match(fs.readFileSync(output, 'utf8'), /hello again/);
+  });
+});
