@@ -1,6 +1,6 @@
 // Storage of organizations, users, memberships and API tokens.
 import type { Queryable } from '../db/database.js';
-import type { ApiTokensTable, MembershipsTable, OrgRole, OrganizationsTable } from '../db/schema.js';
+import type { ApiTokensTable, MembershipsTable, OrganizationsTable } from '../db/schema.js';
 
 export type OrganizationRow = OrganizationsTable;
 export type MembershipRow = MembershipsTable;
@@ -35,20 +35,12 @@ export async function findMembership(db: Queryable, orgId: string, username: str
     .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
 }
 
-export async function membershipsWithRole(db: Queryable, orgId: string, role: OrgRole): Promise<MembershipRow[]> {
-  return db.selectFrom('memberships').selectAll().where('org_id', '=', orgId).where('org_role', '=', role).execute();
-}
-
 export async function insertApiToken(db: Queryable, row: ApiTokenRow): Promise<void> {
   await db.insertInto('api_tokens').values(row).execute();
 }
 
 export async function findApiTokenByHash(db: Queryable, tokenHash: string): Promise<ApiTokenRow | undefined> {
   return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-}
-
-export async function findApiTokenById(db: Queryable, id: string): Promise<ApiTokenRow | undefined> {
-  return db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function markApiTokenRevoked(db: Queryable, id: string, now: number): Promise<boolean> {
