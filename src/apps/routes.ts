@@ -6,7 +6,7 @@ import { BASE_PATH } from '../config.js';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, IDEMPOTENCY_HEADER, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import { PagingQuery, pageLinks, parsePaging } from '../http/paging.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import {
   AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,

@@ -2,12 +2,7 @@
 // `nextLink`/`prevLink` are relative URLs with the same query, omitted at the ends.
 import Type from 'typebox';
 import { fail } from '../errors/errors.js';
-
-export interface Page {
-  /** 1-based index of the first item. */
-  readonly start: number;
-  readonly limit: number;
-}
+import type { Page } from '../db/page.js';
 
 // Strings checked by parsePaging, not by a schema pattern, so a bad page is CSP's paging error.
 export const PagingQuery = {

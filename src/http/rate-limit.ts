@@ -11,9 +11,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { createFailureBudget, type Reservation } from './failure-budget.js';
-import { rateLimitRejections, rateLimitStoreErrors } from './metrics.js';
+import { metrics } from '../metrics/metrics.js';
 import { addressKey, callerKey, claimedClientId, clientKey } from './rate-limit-keys.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
@@ -51,7 +51,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     const key = failureKey(request);
     const result = await failures.reserve(key);
     if ('retryAfter' in result) {
-      rateLimitRejections.inc({ budget: 'auth_failures' });
+      metrics.rateLimited('auth_failures');
       throw tooManyRequests('auth_failures', failures.budget, result.retryAfter);
     }
     if (!('reserved' in result)) return;
@@ -95,7 +95,7 @@ async function sharedCounter(scope: FastifyInstance, services: Services, name: B
     try {
       result = await limiter(request);
     } catch (error) {
-      rateLimitStoreErrors.inc({ budget: name });
+      metrics.rateLimitStoreFailed(name);
       if (redis) redis.warn('rate-limit', `Redis is unreachable: the ${name} rate limit fails open`, error);
       else request.log.warn({ budget: name }, 'rate-limit store failed: failing open');
       return;
@@ -103,7 +103,7 @@ async function sharedCounter(scope: FastifyInstance, services: Services, name: B
     if (result.isAllowed) return;
     const reset = Math.max(1, result.ttlInSeconds);
     if (result.isExceeded) {
-      rateLimitRejections.inc({ budget: name });
+      metrics.rateLimited(name);
       throw tooManyRequests(name, budget, reset);
     }
     reply.header('ratelimit-limit', String(result.max));
