@@ -1,5 +1,10 @@
-// Opening what a node needs (database, migrations, master key, key ring, caches) and closing it.
+// The composition root: opens what a node needs (database, migrations, master key, key ring, caches,
+// Redis), hands it to the HTTP layer as `Services`, and closes it.
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { KeyRing } from './keys/keyring.js';
+import type { RedisLink } from './redis/connection.js';
 import { nowSeconds } from './db/database.js';
 import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './apps/service.js';
@@ -8,17 +13,30 @@ import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
 import { purgeExpiredSessions } from './signin/store.js';
 import { purgeExpiredCodes } from './authorization/store.js';
 import { purgeExpiredRefreshTokens } from './tokens/refresh-store.js';
-import { createVerifiedSecretCache } from './secrets/cache.js';
+import { createVerifiedSecretCache, type VerifiedSecretCache } from './secrets/cache.js';
 import { createUsageRecorder, type UsageRecorder } from './secrets/usage.js';
 import type { VerifyContext } from './secrets/verifier.js';
 import { createLogger } from './http/logging.js';
-import type { Services } from './http/services.js';
-import { countingCache } from './http/metrics.js';
+import { metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
+
+/** What the HTTP layer needs injected: configuration, storage and the node-local helpers. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Db;
+  readonly keys: KeyRing;
+  readonly verify: VerifyContext;
+  readonly usage: UsageRecorder;
+  readonly logger: Logger;
+  /** Seals data at rest that is not a key (idempotent replays). */
+  readonly masterKey: Buffer;
+  /** Present when REDIS_URL is set: shared rate limits and key-change events. */
+  readonly redis?: RedisLink;
+}
 
 export interface Runtime extends Services {
   close(): Promise<void>;
@@ -52,6 +70,21 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       await redis?.close();
       await usage.stop();
       await db.destroy();
+    },
+  };
+}
+
+/** The verified-secret cache, counting hits (a known value: no KDF) and misses. */
+function countingCache(cache: VerifiedSecretCache): VerifiedSecretCache {
+  return {
+    check(secretId, presented) {
+      const known = cache.check(secretId, presented);
+      metrics.verifiedSecretLookup(known === undefined ? 'miss' : 'hit');
+      return known;
+    },
+    remember: (secretId, presented) => cache.remember(secretId, presented),
+    get size() {
+      return cache.size;
     },
   };
 }

@@ -8,7 +8,7 @@ import { errorResponses, IDEMPOTENCY_HEADER, MANAGEMENT_SECURITY } from '../http
 import { ignoreUnknownMembers } from '../http/known-fields.js';
 import { PagingQuery, pageLinks, pageOf, pagingNumber, pagingQuery, type PagingLimits } from '../http/paging.js';
 import { fail } from '../errors/errors.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import {
   APP_ID_PATTERN, AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,

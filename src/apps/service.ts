@@ -12,7 +12,7 @@ import type { VerifyContext } from '../secrets/verifier.js';
 import type { Pepper } from '../keys/keyring.js';
 import type { ExpandedAuthClient, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, SearchClientsByRoleNamesRequest } from './schemas.js';
 import { searchCriteria, searchHit } from './search.js';
-import type { Page } from '../http/paging.js';
+import type { Page } from '../db/page.js';
 import { draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
 import { decide, enforce, holdingOf } from './policy.js';
 import { readSettings } from './settings.js';

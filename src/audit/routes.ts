@@ -5,7 +5,7 @@ import Type from 'typebox';
 import { BASE_PATH } from '../config.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import { PagingQuery, pageLinks, pageOf, pagingQuery, type PagingLimits } from '../http/paging.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { OrgPathParams } from '../apps/schemas.js';
 import { ORG_MANAGER_ROLES, rolesToPerms } from '../identity/roles.js';
 import { countAuditEvents, listAuditEvents } from './store.js';

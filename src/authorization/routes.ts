@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import { BASE_PATH } from '../config.js';
 import { fail } from '../errors/errors.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { createFailureBudget, type Reservation } from '../http/failure-budget.js';
 import { PAGE_HEADERS, signInPage } from '../signin/page.js';
 import { checkPassword, currentSession, endSession, startSession, type Session } from '../signin/service.js';

@@ -5,7 +5,7 @@ import { fail, isOrgAuthError } from '../errors/errors.js';
 import type { RequestActor } from '../audit/record.js';
 import { resolveCaller, type Caller } from '../tokens/caller.js';
 import { APP_MANAGER_PERMS } from '../identity/roles.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 
 export interface AccessRule {
   /** Search refuses service-account tokens (SPEC §2). */

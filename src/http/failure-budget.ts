@@ -9,7 +9,7 @@
 // nodes), else in this process (the per-node fallback).
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
-import { rateLimitStoreErrors } from './metrics.js';
+import { metrics } from '../metrics/metrics.js';
 
 /** A reservation names its store and window, so settling it never touches another window. */
 export type Reservation = { readonly window: string; readonly store: 'redis' | 'memory' };
@@ -170,7 +170,7 @@ function redisFailureStore(budget: RateBudget, redis: RedisLink): FailureStore {
       const reply = await redis.budgetCommand('rate-limit', (client) =>
         client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as Promise<[number, number, string]>);
       if (!reply) {
-        rateLimitStoreErrors.inc({ budget: 'auth_failures' });
+        metrics.rateLimitStoreFailed('auth_failures');
         return undefined;
       }
       const [outcome, waitMs, window] = reply;

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import Type from 'typebox';
 import { fail } from '../errors/errors.js';
 import { errorResponses } from './schemas.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 
 const Status = Type.Object({ status: Type.String() }, { title: 'HealthStatus' });
 

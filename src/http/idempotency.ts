@@ -4,7 +4,7 @@
 // does not get its response (and the secret in it) a second time.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { claimKey, recordResponse, releaseKey, type IdempotencyKeys } from '../idempotency/service.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -3,12 +3,7 @@
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
 import { fail } from '../errors/errors.js';
-
-export interface Page {
-  /** 1-based index of the first item. */
-  readonly start: number;
-  readonly limit: number;
-}
+import type { Page } from '../db/page.js';
 
 export interface PagingLimits {
   readonly defaultLimit: number;

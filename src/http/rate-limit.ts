@@ -12,9 +12,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateBudget } from '../config.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { createFailureBudget, type Reservation } from './failure-budget.js';
-import { rateLimitRejections } from './metrics.js';
+import { metrics } from '../metrics/metrics.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 import { createWindowCounter, type WindowCounter } from './window-counter.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
@@ -65,7 +65,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     }
     const spent = await counter.peek(unauthenticatedKey(request));
     if (spent.count >= budget.max) {
-      rateLimitRejections.inc({ budget: 'token' });
+      metrics.rateLimited('token');
       throw tooManyRequests('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
     }
     request.clientAuthenticated = async (authenticated: string) => {
@@ -75,7 +75,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     const key = failureKey(request);
     const result = await failures.reserve(key);
     if ('retryAfter' in result) {
-      rateLimitRejections.inc({ budget: 'auth_failures' });
+      metrics.rateLimited('auth_failures');
       throw tooManyRequests('auth_failures', failures.budget, result.retryAfter);
     }
     request.authAttempt = { key, reservation: result.reserved };
@@ -110,7 +110,7 @@ async function countAgainst(counter: WindowCounter, name: BudgetName, budget: Ra
   const { count, resetMs } = await counter.hit(key);
   const reset = Math.max(1, Math.ceil(resetMs / 1000));
   if (count > budget.max) {
-    rateLimitRejections.inc({ budget: name });
+    metrics.rateLimited(name);
     throw tooManyRequests(name, budget, reset);
   }
   reply.header('ratelimit-limit', String(budget.max));

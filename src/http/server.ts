@@ -19,7 +19,7 @@ import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
 import { maskedUrl } from './logging.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
-import type { Services } from './services.js';
+import type { Services } from '../runtime.js';
 import { fail } from '../errors/errors.js';
 import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from './body.js';
 

@@ -2,7 +2,7 @@
 // in Redis when it answers in time, else this node's own (the per-node fallback budget).
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
-import { rateLimitStoreErrors } from './metrics.js';
+import { metrics } from '../metrics/metrics.js';
 
 export interface WindowCount {
   readonly count: number;
@@ -74,7 +74,7 @@ function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallba
   const run = async (script: string, key: string, orElse: () => Promise<WindowCount>): Promise<WindowCount> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => client.eval(script, 1, redisKey(key), windowMs) as Promise<[number, number]>);
     if (!reply) {
-      rateLimitStoreErrors.inc({ budget: name });
+      metrics.rateLimitStoreFailed(name);
       return orElse();
     }
     return { count: Number(reply[0]), resetMs: Number(reply[1]) };

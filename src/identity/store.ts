@@ -1,6 +1,6 @@
 // Storage of organizations, users, memberships and API tokens.
 import type { Queryable } from '../db/database.js';
-import type { ApiTokensTable, MembershipsTable, OrgRole, OrganizationsTable } from '../db/schema.js';
+import type { ApiTokensTable, MembershipsTable, OrganizationsTable } from '../db/schema.js';
 
 export type OrganizationRow = OrganizationsTable;
 export type MembershipRow = MembershipsTable;
@@ -33,10 +33,6 @@ export async function upsertMembership(db: Queryable, row: MembershipRow): Promi
 export async function findMembership(db: Queryable, orgId: string, username: string): Promise<MembershipRow | undefined> {
   return db.selectFrom('memberships').selectAll()
     .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
-}
-
-export async function membershipsWithRole(db: Queryable, orgId: string, role: OrgRole): Promise<MembershipRow[]> {
-  return db.selectFrom('memberships').selectAll().where('org_id', '=', orgId).where('org_role', '=', role).execute();
 }
 
 export async function insertApiToken(db: Queryable, row: ApiTokenRow): Promise<void> {

@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { BASE_PATH } from '../config.js';
 import { fail } from '../errors/errors.js';
 import { errorResponses } from '../http/schemas.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { SIGNING_ALGORITHM } from './generate.js';
 import { AUTHORIZATION_PATH, publicBaseUrl } from '../authorization/routes.js';
 

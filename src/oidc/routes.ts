@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { fail } from '../errors/errors.js';
 import { bearerToken } from '../http/auth.js';
 import { errorResponses } from '../http/schemas.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { limitManagementApi } from '../http/rate-limit.js';
 import { inspectAccessToken } from '../tokens/caller.js';
 

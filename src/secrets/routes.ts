@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, MANAGEMENT_SECURITY, IDEMPOTENCY_HEADER } from '../http/schemas.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
 import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';

@@ -19,7 +19,7 @@ import { meetsComplexityRule } from './rules.js';
 import * as store from './store.js';
 import type { SecretRow } from './store.js';
 import type { Pepper } from '../keys/keyring.js';
-import { secretChanges } from '../http/metrics.js';
+import { metrics } from '../metrics/metrics.js';
 
 export interface NewSecret {
   readonly plaintext: string;
@@ -199,7 +199,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     });
     return { app, newSecretId, killedSecretIds: killedIds };
   });
-  secretChanges.inc({ kind: request.change });
+  metrics.secretChanged(request.change);
   return result;
 }
 

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import formbody from '@fastify/formbody';
 import Type from 'typebox';
 import { BASE_PATH } from '../config.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { errorResponses } from '../http/schemas.js';
 import { findAuthorizationClient } from '../authorization/clients.js';
 import { publicBaseUrl } from '../authorization/routes.js';

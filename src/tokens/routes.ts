@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { fail } from '../errors/errors.js';
 import { CspError } from '../http/schemas.js';
 import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from '../http/body.js';
-import type { Services } from '../http/services.js';
+import type { Services } from '../runtime.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenDetails } from '../identity/service.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenResponse, type TokenServiceDeps } from './service.js';

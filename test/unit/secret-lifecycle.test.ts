@@ -1,7 +1,7 @@
 // The secret lifecycle table and the state it reads off the stored secrets: pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidAt, stateOf, transitionFor, type SecretLike } from '../../src/secrets/lifecycle.js';
+import { isValidAt, LIFECYCLE, stateOf, transitionFor, type SecretChange, type SecretLike, type SecretState, type Transition } from '../../src/secrets/lifecycle.js';
 
 const now = 1_000_000;
 const current: SecretLike = { id: 'c', status: 'current', expires_at: null };
@@ -37,5 +37,46 @@ describe('lifecycle transitions', () => {
   it('deleting the old secret is a no-op when there is none', () => {
     assert.deepEqual(transitionFor([current], 'deleteOld', now), { existing: 'keep', addsCurrent: false, next: 'single' });
     assert.equal((transitionFor([current, previousLive], 'deleteOld', now) as { existing: string }).existing, 'killPrevious');
+  });
+});
+
+/** The valid secrets after a transition, written out from its `existing` and `addsCurrent` fields. */
+function apply(secrets: readonly SecretLike[], transition: Exclude<Transition, { refuse: unknown }>, grace: number): SecretLike[] {
+  const kept = secrets.flatMap((s): SecretLike[] => {
+    switch (transition.existing) {
+      case 'killAll': return [];
+      case 'killPrevious': return s.status === 'current' ? [s] : [];
+      case 'demoteCurrent': return s.status === 'current' ? [{ id: s.id, status: 'previous', expires_at: now + grace }] : [];
+      case 'keep': return [s];
+    }
+  });
+  return transition.addsCurrent ? [...kept, { id: 'new', status: 'current', expires_at: null }] : kept;
+}
+
+describe('the lifecycle table as a whole', () => {
+  const examples: Record<SecretState, SecretLike[]> = { single: [current], rotating: [current, previousLive] };
+  const changes: SecretChange[] = ['regenerate', 'replace', 'rotate', 'deleteOld'];
+
+  it('leads every accepted change to the state its row names, with exactly one current secret', () => {
+    for (const state of ['single', 'rotating'] as const) {
+      for (const change of changes) {
+        const transition = LIFECYCLE[state][change];
+        if ('refuse' in transition) continue;
+        const after = apply(examples[state], transition, 60);
+        assert.equal(stateOf(after, now), transition.next, `${state} + ${change}`);
+        assert.equal(after.filter((s) => s.status === 'current').length, 1, `${state} + ${change}`);
+        assert.ok(after.length <= 2, 'never more than two valid secrets');
+      }
+    }
+  });
+
+  it('refuses only a second rotation', () => {
+    const refusals = (['single', 'rotating'] as const).flatMap((state) => changes
+      .filter((change) => 'refuse' in LIFECYCLE[state][change]).map((change) => `${state} + ${change}`));
+    assert.deepEqual(refusals, ['rotating + rotate']);
+  });
+
+  it('regenerate and PATCH with a secret (replace) are the same change: the new secret is the only one', () => {
+    for (const state of ['single', 'rotating'] as const) assert.deepEqual(LIFECYCLE[state].replace, LIFECYCLE[state].regenerate);
   });
 });

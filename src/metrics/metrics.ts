@@ -1,0 +1,90 @@
+// What the service counts, behind one small interface, and the Prometheus registry that holds it.
+// Served at GET /metrics by http/metrics.ts. One registry per process (prom-client's counters are
+// process-wide); the code that sees an event counts it through `metrics`, never through prom-client.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface HttpResponseLabels {
+  /** The route template, or 'unmatched', so scanners cannot blow up label cardinality. */
+  readonly route: string;
+  readonly method: string;
+  readonly status: string;
+}
+
+export interface Metrics {
+  httpResponse(labels: HttpResponseLabels, seconds: number): void;
+  /** An access token was issued, by grant (client_credentials, api_token). */
+  tokenIssued(grant: string): void;
+  /** A change to an app's secrets committed (regenerate, replace, rotate, deleteOld). */
+  secretChanged(kind: string): void;
+  /** A request was answered 429 by a budget (management, token, auth_failures). */
+  rateLimited(budget: string): void;
+  /** Redis did not answer a rate-limit check in time; the per-node budget counted it instead. */
+  rateLimitStoreFailed(budget: string): void;
+  /** A lookup in the verified-secret cache: a hit spares a KDF run. */
+  verifiedSecretLookup(result: 'hit' | 'miss'): void;
+}
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'orgauth_' });
+
+const httpRequests = new Counter({
+  name: 'orgauth_http_requests_total',
+  help: 'HTTP requests by route template, method and status code',
+  labelNames: ['route', 'method', 'status'] as const,
+  registers: [registry],
+});
+
+const httpDuration = new Histogram({
+  name: 'orgauth_http_request_duration_seconds',
+  help: 'HTTP request latency by route template, method and status code',
+  labelNames: ['route', 'method', 'status'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+const tokensIssued = new Counter({
+  name: 'orgauth_tokens_issued_total',
+  help: 'Access tokens issued, by grant type',
+  labelNames: ['grant'] as const,
+  registers: [registry],
+});
+
+const secretChanges = new Counter({
+  name: 'orgauth_secret_changes_total',
+  help: 'Committed changes to app secrets, by kind (regenerate, replace, rotate, deleteOld)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+const rateLimitRejections = new Counter({
+  name: 'orgauth_rate_limit_rejections_total',
+  help: 'Requests answered 429, by budget (management, token, auth_failures)',
+  labelNames: ['budget'] as const,
+  registers: [registry],
+});
+
+const rateLimitStoreErrors = new Counter({
+  name: 'orgauth_rate_limit_store_errors_total',
+  help: 'Rate-limit checks Redis did not answer in time, counted in the per-node budget instead',
+  labelNames: ['budget'] as const,
+  registers: [registry],
+});
+
+const verifiedSecretCache = new Counter({
+  name: 'orgauth_verified_secret_cache_total',
+  help: 'Verified-secret cache lookups by result (hit, miss)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const metrics: Metrics = {
+  httpResponse(labels, seconds) {
+    httpRequests.inc({ ...labels });
+    httpDuration.observe({ ...labels }, seconds);
+  },
+  tokenIssued: (grant) => tokensIssued.inc({ grant }),
+  secretChanged: (kind) => secretChanges.inc({ kind }),
+  rateLimited: (budget) => rateLimitRejections.inc({ budget }),
+  rateLimitStoreFailed: (budget) => rateLimitStoreErrors.inc({ budget }),
+  verifiedSecretLookup: (result) => verifiedSecretCache.inc({ result }),
+};
