@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { nowSeconds } from './db/database.js';
 import { listApiTokens, listMemberships, listOrganizations, findOrganization } from './identity/store.js';
 import { membershipRoles } from './identity/roles.js';
-import { listSigningKeys, retireSigningKey } from './keys/retirement.js';
+import { listSigningKeys, retireSigningKey } from './tokens/key-retirement.js';
 import { CommandFailedError, print, withStorage, type Output } from './cli-support.js';
 import { fail } from './errors/errors.js';
 

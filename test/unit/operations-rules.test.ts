@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { describeSigningKeys, leavesJwksAt, MAX_TOKEN_LIFETIME_SECONDS } from '../../src/keys/retirement.js';
+import { describeSigningKeys, leavesJwksAt, MAX_TOKEN_LIFETIME_SECONDS } from '../../src/tokens/key-retirement.js';
 import type { KeyRow } from '../../src/keys/store.js';
 import { SchemaNameConflictError, withCommonResponses, withNamedSchemas } from '../../src/http/openapi-components.js';
 import { bearerChallenge } from '../../src/http/auth.js';

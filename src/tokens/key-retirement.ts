@@ -1,12 +1,13 @@
 // Retiring signing keys (`orgauth keys retire`): JWKS would otherwise grow with every rotation. A
-// retired key keeps verifying, and stays in JWKS, until no unexpired token can carry it.
+// retired key keeps verifying, and stays in JWKS, until no unexpired token can carry it. It lives with
+// the tokens because only they know the longest a signed token can live.
 import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { MAX_ACCESS_TOKEN_TTL } from '../apps/settings.js';
-import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
-import { listAllKeys, setRetiredAt, type KeyRow } from './store.js';
-import { KEY_RING_REFRESH_SECONDS } from './keyring.js';
+import { USER_TOKEN_TTL_SECONDS } from './claims.js';
+import { listAllKeys, setRetiredAt, type KeyRow } from '../keys/store.js';
+import { KEY_RING_REFRESH_SECONDS } from '../keys/keyring.js';
 
 /** The longest a token signed by orgauth can live. */
 export const MAX_TOKEN_LIFETIME_SECONDS = Math.max(MAX_ACCESS_TOKEN_TTL, USER_TOKEN_TTL_SECONDS);
