@@ -1,6 +1,7 @@
 // The budget of failed client authentications (docs/design.md §7), in-process store: settled
-// failures and attempts in flight per key, so a concurrent burst of guesses cannot slip past it,
-// while a burst of right secrets is never refused. Time is a mocked clock, not waited for.
+// failures and attempts in flight per key: at most `max - failures` checks in flight, the rest wait,
+// so a concurrent burst of guesses gets exactly the budget and a burst of right secrets is only queued.
+// Time is a mocked clock, not waited for.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { createFailureBudget, type FailureBudget, type Reservation, type ReserveResult } from '../../src/http/failure-budget.js';
@@ -32,28 +33,46 @@ describe('failed-authentication budget (in process)', () => {
     assert.ok('reserved' in await budget.reserve('app|1.2.3.4'));
   });
 
-  it('never limits a key without failures, however many attempts are in flight', async () => {
+  it('queues a burst of right secrets beyond the budget and refuses none of them', async () => {
     const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
-    const results = await Promise.all(Array.from({ length: 50 }, () => budget.reserve('busy|1.2.3.4')));
-    assert.ok(results.every((result) => 'reserved' in result));
-    await Promise.all(results.map((result) => budget.settle('busy|1.2.3.4', reservation(result), false)));
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const attempt = async () => {
+      const held = reservation(await budget.reserve('busy|1.2.3.4'));
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      await budget.settle('busy|1.2.3.4', held, false);
+    };
+    await Promise.all(Array.from({ length: 50 }, attempt));
+    assert.equal(mostInFlight, 3, 'no more checks in flight than the budget');
     assert.ok('reserved' in await budget.reserve('busy|1.2.3.4'));
   });
 
-  it('counts attempts in flight as failures once a key has failed, so a concurrent burst cannot pass', async () => {
+  it('gives a concurrent burst of wrong secrets exactly the budget of checks', async () => {
     const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
     await fail(budget, 'app|6.6.6.6', 1);
-    const burst = await Promise.all(Array.from({ length: 10 }, () => budget.reserve('app|6.6.6.6')));
-    assert.equal(burst.filter((result) => 'reserved' in result).length, 2, 'one failure + two in flight = the budget of 3');
+    let checked = 0;
+    const results = await Promise.all(Array.from({ length: 10 }, async () => {
+      const result = await budget.reserve('app|6.6.6.6');
+      if ('reserved' in result) {
+        checked += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        await budget.settle('app|6.6.6.6', result.reserved, true);
+      }
+      return result;
+    }));
+    assert.equal(checked, 2, 'one earlier failure + two checked now = the budget of 3');
+    assert.equal(results.filter((result) => 'retryAfter' in result).length, 8);
   });
 
-  it('frees an attempt in flight that succeeds', async () => {
+  it('frees a place in flight when the attempt succeeds', async () => {
     const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
     await fail(budget, 'app|1.2.3.4', 2);
     const first = reservation(await budget.reserve('app|1.2.3.4'));
-    assert.ok('retryAfter' in await budget.reserve('app|1.2.3.4'), '2 failures + 1 in flight');
+    const waiting = budget.reserve('app|1.2.3.4');
     await budget.settle('app|1.2.3.4', first, false);
-    assert.ok('reserved' in await budget.reserve('app|1.2.3.4'));
+    assert.ok('reserved' in await waiting, 'the waiting attempt takes the freed place');
   });
 
   it('opens a fresh window when the old one ends, and a late settle does not touch the new window', async () => {
@@ -63,9 +82,8 @@ describe('failed-authentication budget (in process)', () => {
     mock.timers.tick(60_000);
     const fresh = reservation(await budget.reserve('app|1.2.3.4'));
     await budget.settle('app|1.2.3.4', late, false);
-    // The fresh window still counts its own attempt in flight: one failure now makes 1 + 1 = 2.
+    await budget.settle('app|1.2.3.4', fresh, true);
     await budget.settle('app|1.2.3.4', reservation(await budget.reserve('app|1.2.3.4')), true);
-    assert.ok('retryAfter' in await budget.reserve('app|1.2.3.4'));
-    await budget.settle('app|1.2.3.4', fresh, false);
+    assert.ok('retryAfter' in await budget.reserve('app|1.2.3.4'), 'two failures in the new window');
   });
 });
