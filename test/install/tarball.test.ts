@@ -54,7 +54,7 @@ describe('npm pack → npm install -g → orgauth', () => {
     assert.equal(pkg.license, 'Apache-2.0');
     // The package carries the lockfile (as npm-shrinkwrap.json): an install gets the tested versions.
     const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
-    for (const dep of ['fastify', 'better-sqlite3', 'light-my-request']) {
+    for (const dep of ['fastify', 'better-sqlite3', 'kysely', 'pino', '@fastify/swagger-ui']) {
       const got = JSON.parse(fs.readFileSync(path.join(installed, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string };
       assert.equal(got.version, lock.packages[`node_modules/${dep}`]?.version, `${dep} as locked`);
     }
