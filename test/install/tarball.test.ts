@@ -52,6 +52,13 @@ describe('npm pack → npm install -g → orgauth', () => {
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { license?: string; version: string };
     assert.equal(pkg.license, 'Apache-2.0');
+    // The package carries the lockfile (as npm-shrinkwrap.json): an install gets the tested versions.
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    for (const dep of ['fastify', 'better-sqlite3', 'kysely', 'pino', '@fastify/swagger-ui']) {
+      const got = JSON.parse(fs.readFileSync(path.join(installed, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(got.version, lock.packages[`node_modules/${dep}`]?.version, `${dep} as locked`);
+    }
+    assert.equal(fs.existsSync(path.join(REPO_ROOT, 'npm-shrinkwrap.json')), false, 'postpack removed the copy');
   });
 
   it('--version prints the package version', () => {
@@ -90,13 +97,13 @@ describe('npm pack → npm install -g → orgauth', () => {
   });
 });
 
-describe('the unpacked package with the lockfile: npm ci --omit=dev → orgauth serve', () => {
+describe('the unpacked package (it carries its lockfile): npm ci --omit=dev → orgauth serve', () => {
   it('installs only runtime dependencies, builds nothing, and serves', async () => {
     const unpacked = path.join(work, 'unpacked');
     fs.mkdirSync(unpacked);
     assert.equal(spawnSync('tar', ['-xzf', path.join(work, filename), '-C', unpacked]).status, 0);
     const app = path.join(unpacked, 'package');
-    fs.copyFileSync(path.join(REPO_ROOT, 'package-lock.json'), path.join(app, 'package-lock.json'));
+    assert.ok(fs.existsSync(path.join(app, 'npm-shrinkwrap.json')), 'the package carries its lockfile');
     npm(['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], app);
     assert.equal(fs.existsSync(path.join(app, 'node_modules', 'typescript')), false, 'no TypeScript');
     const port = await freePort();
