@@ -57,3 +57,28 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
+
+/** Takes the membership row's lock (PostgreSQL) by a no-op update; false when there is no such member. */
+export async function lockMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
+  const result = await db.updateTable('memberships').set((eb) => ({ developer: eb.ref('developer') }))
+    .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function countLiveApiTokens(db: Queryable, orgId: string, username: string, now: number): Promise<number> {
+  const row = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('org_id', '=', orgId).where('username', '=', username)
+    .where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function listApiTokensOf(db: Queryable, orgId: string, username: string, limit: number): Promise<ApiTokenRow[]> {
+  return db.selectFrom('api_tokens').selectAll().where('org_id', '=', orgId).where('username', '=', username)
+    .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function listMembershipsOf(db: Queryable, username: string): Promise<Array<MembershipRow & { display_name: string }>> {
+  return db.selectFrom('memberships').innerJoin('organizations', 'organizations.id', 'memberships.org_id')
+    .select(['memberships.org_id', 'memberships.username', 'memberships.org_role', 'memberships.developer', 'memberships.created_at', 'organizations.display_name'])
+    .where('memberships.username', '=', username).orderBy('organizations.display_name').orderBy('memberships.org_id').execute();
+}
