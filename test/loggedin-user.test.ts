@@ -107,7 +107,8 @@ describe('POST /loggedin/user/api-tokens', () => {
     // One live token already exists: the one addUser made through the CLI.
     assert.equal(created.length, 49, results.map((r) => r.status).join(','));
     for (const refused of results.filter((r) => r.status !== 200)) {
-      assertCspError(refused, 400, { errorCode: 'API_TOKEN_LIMIT_REACHED_ERROR' }, server);
+      assertCspError(refused, 400, {}, server);
+      assert.equal(refused.body.errorCode, 'API_TOKEN_LIMIT_REACHED_ERROR');
     }
     assert.equal((await listTokens(burster.accessToken)).filter((t) => t.status === 'active').length, 50);
     // Revoking one frees a place.
@@ -198,7 +199,8 @@ describe('the built-in console client', () => {
       token: admin.accessToken,
       json: { id: 'orgauth-console', displayName: 'impostor', description: 'd', grantTypes: ['client_credentials'], allowedScopes: {} },
     });
-    assertCspError(res, 409, { errorCode: 'OAUTH_ORG_CLIENT_ALREADY_EXISTS_ERROR' }, server);
+    assertCspError(res, 409, { messageIncludes: ['reserved'] }, server);
+    assert.equal(res.body.errorCode, 'OAUTH_ORG_CLIENT_ALREADY_EXISTS_ERROR');
     assertCspError(await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/orgauth-console`, { token: admin.accessToken }), 404, {}, server);
     assertCspError(await server.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/orgauth-console`, { token: admin.accessToken, json: { grantTypes: ['client_credentials'] } }), 404, {}, server);
     assertCspError(await server.req('PUT', `/orgs/${admin.orgId}/oauth-apps/orgauth-console/secret`, { token: admin.accessToken, json: {} }), 404, {}, server);
