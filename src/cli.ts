@@ -8,6 +8,7 @@ import type { KeyRing } from './keys/keyring.js';
 import { addMember, bootstrap, createApiToken, createOrganization, revokeApiToken, BootstrapRefusedError, DEFAULT_API_TOKEN_TTL_SECONDS } from './identity/service.js';
 import { isOrgRole, ORG_ROLES } from './identity/roles.js';
 import { isOrgAuthError } from './errors/errors.js';
+import { registerPasswordCommands } from './signin/cli.js';
 
 interface Output { json?: boolean }
 
@@ -95,6 +96,8 @@ export function buildCli(): Command {
       }
       print(options, { kid }, `new signing key ${kid}`);
     });
+
+  registerPasswordCommands(program);
 
   return program;
 }

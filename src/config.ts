@@ -31,6 +31,8 @@ export interface Config {
     readonly management: RateBudget;
     readonly token: RateBudget;
     readonly authFailures: RateBudget;
+    /** Failed sign-ins on the login page, per username and per address. */
+    readonly signInFailures: RateBudget;
   };
 }
 
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
       management: parseBudget('RATE_LIMIT_MANAGEMENT', env.RATE_LIMIT_MANAGEMENT, '600/60'),
       token: parseBudget('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, '1200/60'),
       authFailures: parseBudget('RATE_LIMIT_AUTH_FAILURES', env.RATE_LIMIT_AUTH_FAILURES, '20/60'),
+      signInFailures: parseBudget('RATE_LIMIT_SIGNIN_FAILURES', env.RATE_LIMIT_SIGNIN_FAILURES, '10/300'),
     },
   };
 }

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
-export type CredentialPrefix = 'ocs' | 'oat';
+/** ocs: client secret, oat: API token, ort: refresh token of a person. */
+export type CredentialPrefix = 'ocs' | 'oat' | 'ort';
 
 const BODY_LENGTH = 43; // base64url of 32 bytes
 const CHECKSUM_LENGTH = 6; // base64url of 4 bytes

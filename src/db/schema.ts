@@ -6,7 +6,7 @@ export type OrgRole = 'org_owner' | 'org_admin' | 'org_member';
 export type SecretStatus = 'current' | 'previous';
 export type AppState = 'active' | 'deleting';
 export type KeyPurpose = 'signing' | 'pepper' | 'replay';
-export type DenylistKind = 'jti' | 'sid' | 'api_token';
+export type DenylistKind = 'jti' | 'sid' | 'api_token' | 'refresh_family';
 
 export interface OrganizationsTable {
   id: string;
@@ -17,6 +17,52 @@ export interface OrganizationsTable {
 export interface UsersTable {
   username: string;
   created_at: number;
+  /** Argon2id PHC string; null: no password, the user cannot sign in through the login page. */
+  password_hash?: string | null;
+  password_set_at?: number | null;
+}
+
+export interface SigninSessionsTable {
+  /** SHA-256 of the session id held in the browser's cookie. */
+  id_hash: string;
+  username: string;
+  auth_time: number;
+  expires_at: number;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  app_instance: string;
+  redirect_uri: string;
+  /** PKCE S256 challenge; null when the (confidential) client sent none. */
+  code_challenge: string | null;
+  scope: string;
+  nonce: string | null;
+  username: string;
+  org_id: string;
+  auth_time: number;
+  expires_at: number;
+  used_at: number | null;
+  family_id: string | null;
+  access_jti: string | null;
+  access_expires_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  client_id: string;
+  app_instance: string;
+  username: string;
+  org_id: string;
+  scope: string;
+  auth_time: number;
+  secret_id: string | null;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
 }
 
 export interface MembershipsTable {
@@ -127,4 +173,7 @@ export interface Database {
   token_denylist: TokenDenylistTable;
   idempotency_records: IdempotencyRecordsTable;
   audit_events: AuditEventsTable;
+  signin_sessions: SigninSessionsTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
 }

@@ -63,6 +63,17 @@ export const catalogue = {
   OAUTH_INVALID_GRANT: { status: 400, moduleCode: 340, code: 803, errorCode: 'INVALID_GRANT', message: 'The grant is invalid, expired or revoked', oauthError: 'invalid_grant' },
   OAUTH_UNAUTHORIZED_CLIENT: { status: 400, moduleCode: 340, code: 804, errorCode: 'UNAUTHORIZED_CLIENT', message: 'The client may not use this grant type', oauthError: 'unauthorized_client' },
   OAUTH_UNSUPPORTED_GRANT_TYPE: { status: 400, moduleCode: 340, code: 805, errorCode: 'UNSUPPORTED_GRANT_TYPE', message: 'The grant type is not supported', oauthError: 'unsupported_grant_type' },
+  OAUTH_INVALID_SCOPE: { status: 400, moduleCode: 340, code: 807, errorCode: 'INVALID_SCOPE', message: 'The requested scope is invalid or exceeds what was granted', oauthError: 'invalid_scope' },
+  API_TOKEN_INVALID: { status: 400, moduleCode: 340, code: 808, errorCode: 'INVALID_GRANT', message: 'invalid_grant: Invalid refresh token: the API token is invalid, expired or revoked', oauthError: 'invalid_grant' },
+
+  // --- people signing in (module 340): shown as HTML pages by the authorization endpoint ---
+  AUTHORIZATION_CLIENT_UNKNOWN: { status: 400, moduleCode: 340, code: 820, errorCode: 'AUTHORIZATION_CLIENT_UNKNOWN', message: 'This application is unknown or may not sign people in' },
+  AUTHORIZATION_REDIRECT_URI_MISMATCH: { status: 400, moduleCode: 340, code: 821, errorCode: 'AUTHORIZATION_REDIRECT_URI_MISMATCH', message: 'The redirect URI is not registered for this application' },
+  AUTHORIZATION_BAD_PARAMETER: { status: 400, moduleCode: 340, code: 822, errorCode: 'AUTHORIZATION_BAD_PARAMETER', message: 'The sign-in request is malformed' },
+  SIGNIN_FORM_EXPIRED: { status: 403, moduleCode: 340, code: 823, errorCode: 'SIGNIN_FORM_EXPIRED', message: 'The sign-in form has expired or was not sent by this browser; go back to the application and start again' },
+  SIGNIN_NO_ORGANIZATION: { status: 403, moduleCode: 340, code: 824, errorCode: 'SIGNIN_NO_ORGANIZATION', message: 'You are not a member of an organization this application serves' },
+  SIGNIN_TOO_MANY_FAILURES: { status: 429, moduleCode: 340, code: 825, errorCode: 'SIGNIN_TOO_MANY_FAILURES', message: 'Too many failed sign-ins; try again later' },
+  PASSWORD_RULE: { status: 400, moduleCode: 340, code: 826, errorCode: 'PASSWORD_RULE_ERROR', message: 'The password does not meet the rules' },
   OAUTH_UNSUPPORTED_TOKEN_TYPE: { status: 400, moduleCode: 340, code: 806, errorCode: 'UNSUPPORTED_TOKEN_TYPE', message: 'The token type is not supported', oauthError: 'unsupported_token_type' },
 } as const satisfies Record<string, CatalogueEntry>;
 

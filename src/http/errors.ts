@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { cspErrorCode, type ErrorName } from '../errors/catalogue.js';
 import { fail, isOrgAuthError, OrgAuthError } from '../errors/errors.js';
 import { requestIdFor } from './request-id.js';
+import { errorPage, PAGE_HEADERS } from '../signin/page.js';
 
 export interface CspErrorBody {
   statusCode: number;
@@ -25,6 +26,8 @@ export interface RouteErrorStyle {
   oauthErrors?: boolean;
   /** The seed's `{}` body: say so when the body is wrong. */
   emptyObjectBody?: boolean;
+  /** Pages a person sees in a browser (the authorization endpoint): an HTML error page. */
+  htmlPage?: boolean;
 }
 
 declare module 'fastify' {
@@ -95,6 +98,11 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (!known) {
     request.log.error({ err: error }, 'unexpected error');
     known = fail('SERVICE_ERROR');
+  }
+  if (style.htmlPage) {
+    const status = known.entry.status;
+    const title = status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'Sign-in is not possible';
+    return reply.code(status).headers({ ...PAGE_HEADERS, ...known.headers, 'x-request-id': request.id }).send(errorPage(title, known.message, request.id));
   }
   const body = errorBody(known, request.id, style);
   // Framework errors (bad URL, over-long path segment) arrive before the onRequest hook that sets it.

@@ -9,6 +9,7 @@ import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { loggedInUserRoutes } from '../identity/routes.js';
 import { consoleRoutes } from '../console/routes.js';
+import { authorizationRoutes } from '../authorization/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
@@ -92,6 +93,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     await limitTokenEndpoints(tokens, services);
     await tokenRoutes(tokens, services);
   }, { prefix: BASE_PATH });
+  await app.register(async (authorization) => authorizationRoutes(authorization, services));
   await app.register(async (keys) => keyRoutes(keys, services));
   await app.register(async (health) => healthRoutes(health, services));
   await app.register(openApiRoute);

@@ -108,3 +108,12 @@ export async function bootstrap(db: Db, username: string, orgName: string): Prom
     return { orgId: org.id, username, apiToken: token.apiToken };
   });
 }
+
+/**
+ * Ends a membership. Its API tokens go with it (foreign key); access tokens, sign-ins and refresh
+ * tokens of the person in this org stop working at their next use, which reads the membership.
+ */
+export async function removeMember(db: Queryable, orgId: string, username: string): Promise<{ username: string; orgId: string }> {
+  if (!(await store.deleteMembership(db, orgId, username))) throw fail('NOT_FOUND', `User ${username} is not a member of organization ${orgId}`);
+  return { username, orgId };
+}

@@ -57,7 +57,6 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
-
 /** Takes the membership row's lock (PostgreSQL) by a no-op update; false when there is no such member. */
 export async function lockMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
   const result = await db.updateTable('memberships').set((eb) => ({ developer: eb.ref('developer') }))
@@ -81,4 +80,9 @@ export async function listMembershipsOf(db: Queryable, username: string): Promis
   return db.selectFrom('memberships').innerJoin('organizations', 'organizations.id', 'memberships.org_id')
     .select(['memberships.org_id', 'memberships.username', 'memberships.org_role', 'memberships.developer', 'memberships.created_at', 'organizations.display_name'])
     .where('memberships.username', '=', username).orderBy('organizations.display_name').orderBy('memberships.org_id').execute();
+}
+
+export async function deleteMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
+  const result = await db.deleteFrom('memberships').where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }

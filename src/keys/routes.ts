@@ -8,6 +8,7 @@ import { fail } from '../errors/errors.js';
 import { errorResponses } from '../http/schemas.js';
 import type { Services } from '../http/services.js';
 import { SIGNING_ALGORITHM } from './generate.js';
+import { AUTHORIZATION_PATH, publicBaseUrl } from '../authorization/routes.js';
 
 const TAGS = ['Authentication'];
 const Jwk = Type.Object({ kty: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String(), n: Type.String(), e: Type.String() }, { additionalProperties: true });
@@ -15,11 +16,15 @@ const Jwks = Type.Object({ keys: Type.Array(Jwk) }, { title: 'JsonWebKeysDto' })
 
 const Metadata = Type.Object({
   issuer: Type.String(),
+  authorization_endpoint: Type.String(),
   token_endpoint: Type.String(),
+  userinfo_endpoint: Type.String(),
   jwks_uri: Type.String(),
   introspection_endpoint: Type.String(),
   revocation_endpoint: Type.String(),
   grant_types_supported: Type.Array(Type.String()),
+  code_challenge_methods_supported: Type.Array(Type.String()),
+  authorization_response_iss_parameter_supported: Type.Boolean(),
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
   introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
   revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
@@ -37,6 +42,8 @@ export const DISCOVERY_PATHS = [
   '/.well-known/oauth-authorization-server',
   `/.well-known/oauth-authorization-server${BASE_PATH}`,
   `${BASE_PATH}/.well-known/oauth-authorization-server`,
+  // Where some CSP clients look for it.
+  `${BASE_PATH}/auth/.well-known/openid-configuration`,
 ];
 
 export async function keyRoutes(scope: FastifyInstance, services: Services): Promise<void> {
@@ -71,19 +78,24 @@ export async function keyRoutes(scope: FastifyInstance, services: Services): Pro
 
   const metadata = {
     issuer,
+    authorization_endpoint: `${publicBaseUrl(issuer)}${AUTHORIZATION_PATH}`,
     token_endpoint: `${issuer}/auth/token`,
     jwks_uri: `${issuer}/auth/keys`,
     introspection_endpoint: `${issuer}/auth/introspect`,
     revocation_endpoint: `${issuer}/auth/revoke`,
-    grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    userinfo_endpoint: `${issuer}/userinfo`,
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    response_modes_supported: ['query'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [SIGNING_ALGORITHM],
     scopes_supported: ['openid'],
-    claims_supported: ['iss', 'sub', 'iat', 'exp', 'jti', 'azp', 'cid', 'context_name', 'context', 'perms', 'username', 'domain', 'acct', 'sid'],
+    claims_supported: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'azp', 'auth_time', 'nonce', 'cid', 'context_name', 'context', 'perms', 'username', 'domain', 'acct', 'email', 'sid'],
   };
   for (const path of DISCOVERY_PATHS) {
     app.get(path, {

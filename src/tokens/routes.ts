@@ -8,7 +8,10 @@ import { CspError } from '../http/schemas.js';
 import { utf8Text } from '../http/body.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
-import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenServiceDeps } from './service.js';
+import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenResponse, type TokenServiceDeps } from './service.js';
+import { authenticateGrantClient } from './person-tokens.js';
+import { authorizationCodeGrant } from './code-grant.js';
+import { refreshTokenGrant } from './refresh-grant.js';
 import { introspect, revoke } from './introspection.js';
 
 const TAGS = ['Authentication'];
@@ -27,6 +30,7 @@ const OAuthError = { ...CspError, description: 'RFC 6749 error with the CSP fiel
 const Param = Type.Optional(Type.String({ maxLength: 4096 }));
 const ClientCredentialsParams = Type.Object({
   grant_type: Param, orgId: Param, client_id: Param, client_secret: Param, scope: Param,
+  code: Param, redirect_uri: Param, code_verifier: Param, refresh_token: Param,
 }, { additionalProperties: true });
 const ApiTokenParams = Type.Object({
   api_token: Param, refresh_token: Param, grant_type: Param, passcode: Param, scope: Param,
@@ -56,22 +60,29 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   const clientCredentials = {
     config: { oauthErrors: true },
     schema: {
-      tags: TAGS, summary: 'Get an access token (client_credentials)',
-      description: 'HTTP Basic (raw or form-urlencoded) or client_id/client_secret in the form body; `grant_type` and `orgId` in the form body or the query string.',
+      tags: TAGS, summary: 'Get an access token (client_credentials, authorization_code, refresh_token)',
+      description: 'HTTP Basic (raw or form-urlencoded) or client_id/client_secret in the form body; public clients send only `client_id`. `grant_type` and `orgId` in the form body or the query string. authorization_code: `code`, `redirect_uri`, `code_verifier` (PKCE S256); a code works once. refresh_token: `refresh_token`; each use returns a new one and a reused one revokes the whole sign-in.',
       consumes: ['application/x-www-form-urlencoded'],
       security: [{ basicAuth: [] }, {}] as Array<Record<string, string[]>>,
       querystring: ClientCredentialsParams, body: ClientCredentialsParams,
       response: { 200: TokenResponse, 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
     },
   };
+  // Each grant type: how its client authenticates, then what it returns.
+  const grants: Readonly<Record<string, (request: FastifyRequest, params: TokenParams) => Promise<TokenResponse>>> = {
+    client_credentials: async (request, params) => clientCredentialsGrant(deps, await authenticateClient(deps, presentedClient(request.headers.authorization, params)), params.orgId),
+    authorization_code: async (request, params) => authorizationCodeGrant(deps, await authenticateGrantClient(deps, presentedClient(request.headers.authorization, params)), params),
+    refresh_token: async (request, params) => refreshTokenGrant(deps, await authenticateGrantClient(deps, presentedClient(request.headers.authorization, params)), params),
+  };
   const handleClientCredentials = async (request: FastifyRequest, reply: { headers(h: Record<string, string>): unknown }) => {
     const params = tokenParams(request);
     const grantType = params.grant_type;
     if (!grantType) throw fail('OAUTH_INVALID_REQUEST', 'grant_type is required');
-    if (grantType !== 'client_credentials') throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
-    const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
+    const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
+    if (!grant) throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', `grant_type '${grantType.slice(0, 64)}' is not supported here`);
+    const response = await grant(request, params);
     reply.headers(noStore);
-    return clientCredentialsGrant(deps, client, params.orgId);
+    return response;
   };
   scope.post('/auth/token', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'getAccessToken' } }, handleClientCredentials);
   scope.post('/auth/authorize', { ...clientCredentials, schema: { ...clientCredentials.schema, operationId: 'authorize', description: `Legacy alias of /auth/token. ${clientCredentials.schema.description}` } }, handleClientCredentials);

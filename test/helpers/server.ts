@@ -60,8 +60,8 @@ export interface TestServer {
   req(method: string, p: string, opts?: RequestOptions): Promise<HttpResult>;
   /** `node dist/cli.js <args> --json`; asserts exit 0 and exactly one JSON object on stdout. */
   cli(args: string[]): Promise<Json>;
-  /** `node dist/cli.js <args>` without any checks. */
-  cliRaw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `node dist/cli.js <args>` without any checks; `input` is written to its standard input. */
+  cliRaw(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Record a value that must never reach a log line (and, unless an access token, the data folder). */
   rememberSecret(value: string | undefined | null, kind: SecretKind): void;
   secrets(): ReadonlyMap<string, SecretKind>;
@@ -207,12 +207,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     return { status: res.status, headers: res.headers, text, body: parsed };
   };
 
-  const cliRaw = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  const cliRaw = (args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [cliJs, ...args], { cwd: REPO_ROOT, env, timeout: 30_000 }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [cliJs, ...args], { cwd: REPO_ROOT, env, timeout: 30_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       });
+      child.stdin?.end(input ?? '');
     });
 
   const cli = async (args: string[]): Promise<Json> => {

@@ -1,0 +1,83 @@
+// bin/orgauth commands for people's passwords: `user set-password`, `user add … --password-stdin`
+// and `user remove`. The password is read from standard input (first line), never from an argument,
+// where it would be visible to other users of the machine in the process list.
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openStorage } from '../storage.js';
+import type { Db } from '../db/database.js';
+import { removeMember } from '../identity/service.js';
+import { passwordProblem } from './passwords.js';
+import { setPassword } from './service.js';
+
+async function withDb<T>(action: (db: Db) => Promise<T>): Promise<T> {
+  const { db } = await openStorage(loadConfig());
+  try {
+    return await action(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The first line of standard input, without its line ending. */
+export async function readFirstLine(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const lines = createInterface({ input, terminal: false });
+  try {
+    for await (const line of lines) return line.replace(/\r$/, '');
+    return '';
+  } finally {
+    lines.close();
+  }
+}
+
+function checkedPassword(username: string, password: string): string {
+  const problem = passwordProblem(username, password);
+  if (problem) throw new Error(problem);
+  return password;
+}
+
+function userCommand(program: Command): Command {
+  const user = program.commands.find((command) => command.name() === 'user');
+  if (!user) throw new Error('the user command is not registered');
+  return user;
+}
+
+export function registerPasswordCommands(program: Command): void {
+  const user = userCommand(program);
+
+  user.command('set-password').description('set the password a person signs in with; read from standard input (first line)')
+    .requiredOption('--username <username>', 'user name')
+    .addOption(new Option('--json', 'print exactly one JSON object'))
+    .action(async (options: { username: string; json?: boolean }) => {
+      const password = checkedPassword(options.username, await readFirstLine());
+      const result = await withDb((db) => setPassword(db, options.username, password));
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `password set for ${result.username}\n`);
+    });
+
+  user.command('remove').description('end a membership: the person\'s tokens and refresh tokens for the org stop working')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--username <username>', 'user name')
+    .addOption(new Option('--json', 'print exactly one JSON object'))
+    .action(async (options: { org: string; username: string; json?: boolean }) => {
+      const result = await withDb((db) => removeMember(db, options.org, options.username));
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.username} removed from ${result.orgId}\n`);
+    });
+
+  // `user add --password-stdin`: the password is read and checked before the membership is added,
+  // and set once it exists.
+  const add = user.commands.find((command) => command.name() === 'add');
+  if (!add) throw new Error('the user add command is not registered');
+  let pending: string | undefined;
+  add.option('--password-stdin', 'also set the password, read from standard input (first line)', false)
+    .hook('preAction', async (command) => {
+      const options = command.opts<{ username: string; passwordStdin?: boolean }>();
+      pending = options.passwordStdin ? checkedPassword(options.username, await readFirstLine()) : undefined;
+    })
+    .hook('postAction', async (command) => {
+      if (pending === undefined) return;
+      const { username } = command.opts<{ username: string }>();
+      const password = pending;
+      pending = undefined;
+      await withDb((db) => setPassword(db, username, password));
+    });
+}
