@@ -1,7 +1,7 @@
 // The apps pages: the list (search, paging), one app (settings, secrets, actions), create and edit.
 import { checkbox, field, formatDuration, formatTime, h, replace } from './dom.js';
 import { api, orgPath } from './api.js';
-import { announce, confirmAction, errorBox, pageHeading, pager, showSecretOnce } from './ui.js';
+import { announce, confirmAction, errorBox, pageHeading, pager, showSecretOnce, tableWrap } from './ui.js';
 import { navigate, link } from './router.js';
 
 const PAGE = 20;
@@ -37,7 +37,7 @@ export async function appsPage(main: HTMLElement, query: URLSearchParams): Promi
     replace(body,
       page.results.length === 0
         ? h('p', { class: 'empty' }, term ? `No app matches “${term}”.` : 'No apps yet. Create the first one.')
-        : h('div', { class: 'table-wrap' }, h('table', {},
+        : tableWrap(h('table', {},
           h('caption', { class: 'visually-hidden' }, 'OAuth apps of this organization'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Client id'), h('th', { scope: 'col' }, 'Grant types'), h('th', { scope: 'col' }, 'Last used'))),
           h('tbody', {}, page.results.map((app) => h('tr', {},
@@ -45,7 +45,7 @@ export async function appsPage(main: HTMLElement, query: URLSearchParams): Promi
             h('td', {}, h('code', {}, app.id)),
             h('td', {}, app.grantTypes.join(', ')),
             h('td', {}, formatTime(app.lastUsedAt))))))),
-      pager(start, PAGE, page.totalResults, go, 'Apps pages'));
+      page.totalResults > PAGE || start > 1 ? pager(start, PAGE, page.totalResults, go, 'Apps pages') : null);
   } catch (error) {
     replace(body);
     errors.show(error);
@@ -78,7 +78,7 @@ export async function appPage(main: HTMLElement, id: string): Promise<void> {
       return;
     }
     const secrets = await api<SecretView[]>('GET', `${appPath(id)}/secrets`);
-    replace(secretsBody, h('div', { class: 'table-wrap' }, h('table', {},
+    replace(secretsBody, tableWrap(h('table', {},
       h('caption', { class: 'visually-hidden' }, 'Valid secrets of this app'),
       h('thead', {}, h('tr', {}, ['Status', 'Hint', 'Created', 'Expires', 'Last used'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, secrets.map((s) => h('tr', {},

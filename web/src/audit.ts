@@ -1,7 +1,7 @@
 // The audit log (owners and admins; the API refuses others with its own message), with filters.
 import { field, formatTime, h, replace } from './dom.js';
 import { api, orgPath } from './api.js';
-import { errorBox, pageHeading, pager } from './ui.js';
+import { errorBox, pageHeading, pager, tableWrap } from './ui.js';
 import { navigate } from './router.js';
 
 interface AuditEvent { id: number; at: number; actor: string; action: string; appId?: string; secretId?: string; sourceAddress?: string; details: Record<string, unknown> }
@@ -49,7 +49,7 @@ export async function auditPage(main: HTMLElement, query: URLSearchParams): Prom
     const page = await api<{ results: AuditEvent[]; totalResults: number }>('GET', `${orgPath('/audit-events')}?${params.toString()}`);
     const go = (s: number) => { const p = current(); p.set('pageStart', String(s)); navigate(`/console/audit?${p.toString()}`); };
     replace(body, page.results.length === 0 ? h('p', { class: 'empty' }, 'No events match.')
-      : h('div', { class: 'table-wrap' }, h('table', { class: 'audit' },
+      : tableWrap(h('table', { class: 'audit' },
         h('caption', { class: 'visually-hidden' }, 'Audit events, newest first'),
         h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'App', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, page.results.map((e) => h('tr', {},
@@ -58,7 +58,7 @@ export async function auditPage(main: HTMLElement, query: URLSearchParams): Prom
           h('td', {}, h('code', {}, e.action)),
           h('td', {}, e.appId ? h('code', {}, e.appId) : '—'),
           h('td', { class: 'details' }, summary(e))))))),
-      pager(start, PAGE, page.totalResults, go, 'Audit log pages'));
+      page.totalResults > PAGE || start > 1 ? pager(start, PAGE, page.totalResults, go, 'Audit log pages') : null);
   } catch (error) {
     replace(body);
     errors.show(error);

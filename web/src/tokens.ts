@@ -1,7 +1,7 @@
 // Your API tokens in this org: create (shown once), list, revoke.
 import { field, formatTime, h, replace } from './dom.js';
 import { api } from './api.js';
-import { announce, confirmAction, errorBox, pageHeading, showSecretOnce } from './ui.js';
+import { announce, confirmAction, errorBox, pageHeading, showSecretOnce, tableWrap } from './ui.js';
 
 interface TokenView { tokenId: string; tokenName?: string; hint: string; createdAt: number; expiresAt: number; lastUsedAt?: number; status: string }
 
@@ -16,7 +16,7 @@ export async function tokensPage(main: HTMLElement): Promise<void> {
   const load = async () => {
     const page = await api<{ results: TokenView[] }>('GET', '/loggedin/user/api-tokens');
     replace(listBody, page.results.length === 0 ? h('p', { class: 'empty' }, 'You have no API tokens in this organization.')
-      : h('div', { class: 'table-wrap' }, h('table', {},
+      : tableWrap(h('table', {},
         h('caption', { class: 'visually-hidden' }, 'Your API tokens'),
         h('thead', {}, h('tr', {}, ['Name', 'Hint', 'Status', 'Created', 'Expires', 'Last used', ''].map((c, i) => h('th', { scope: 'col' }, c || h('span', { class: 'visually-hidden' }, i ? 'Actions' : ''))))),
         h('tbody', {}, page.results.map((t) => h('tr', {},

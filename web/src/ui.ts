@@ -90,3 +90,9 @@ export function pager(start: number, limit: number, total: number, go: (start: n
     h('button', { type: 'button', class: 'secondary', disabled: start <= 1, onclick: () => go(Math.max(1, start - limit)) }, 'Previous'),
     h('button', { type: 'button', class: 'secondary', disabled: last >= total, onclick: () => go(start + limit) }, 'Next'));
 }
+
+/** A table that may scroll sideways on a narrow screen: a named region reachable by keyboard. */
+export function tableWrap(table: HTMLTableElement): HTMLElement {
+  const caption = table.querySelector('caption')?.textContent ?? 'Table';
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': caption }, table);
+}
