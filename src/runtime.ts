@@ -5,6 +5,9 @@ import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './apps/service.js';
 import { purgeExpired as purgeDenylist } from './tokens/denylist.js';
 import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
+import { purgeExpiredSessions } from './signin/store.js';
+import { purgeExpiredCodes } from './authorization/store.js';
+import { purgeExpiredRefreshTokens } from './tokens/refresh-store.js';
 import { createVerifiedSecretCache } from './secrets/cache.js';
 import { createUsageRecorder, type UsageRecorder } from './secrets/usage.js';
 import type { VerifyContext } from './secrets/verifier.js';
@@ -31,7 +34,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
     const now = nowSeconds();
-    Promise.all([purgeDenylist(db, now), purgeIdempotency(db, now)]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
+    Promise.all([
+      purgeDenylist(db, now), purgeIdempotency(db, now), purgeExpiredSessions(db, now), purgeExpiredRefreshTokens(db, now),
+      // Used codes are kept a day after they expire, so a late replay still revokes what they issued.
+      purgeExpiredCodes(db, now - 86_400),
+    ]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
   }, HOUSEKEEPING_SECONDS * 1000);
   housekeeping.unref();
   // Redis is optional and never fatal: without it one node works alone; while it is down, limits fail open.

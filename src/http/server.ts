@@ -10,6 +10,8 @@ import { auditRoutes } from '../audit/routes.js';
 import { loggedInUserRoutes } from '../identity/routes.js';
 import { consoleRoutes } from '../console/routes.js';
 import { authorizationRoutes } from '../authorization/routes.js';
+import { signOutRoutes } from '../signin/routes.js';
+import { userInfoRoutes } from '../oidc/routes.js';
 import { requireOrgCaller } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, registerErrorHandling } from './errors.js';
@@ -94,6 +96,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     await tokenRoutes(tokens, services);
   }, { prefix: BASE_PATH });
   await app.register(async (authorization) => authorizationRoutes(authorization, services));
+  await app.register(async (signOut) => {
+    useLenientJsonParser(signOut);
+    await signOutRoutes(signOut, services);
+  });
+  await app.register(async (userInfo) => userInfoRoutes(userInfo, services), { prefix: BASE_PATH });
   await app.register(async (keys) => keyRoutes(keys, services));
   await app.register(async (health) => healthRoutes(health, services));
   await app.register(openApiRoute);

@@ -117,3 +117,30 @@ export async function removeMember(db: Queryable, orgId: string, username: strin
   if (!(await store.deleteMembership(db, orgId, username))) throw fail('NOT_FOUND', `User ${username} is not a member of organization ${orgId}`);
   return { username, orgId };
 }
+
+export interface ApiTokenDetails {
+  tokenId: string;
+  userId: string;
+  username: string;
+  acct: string;
+  domain: string;
+  orgId: string;
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt?: number;
+  scope: string[];
+}
+
+/** CSP's details of a live API token (never the token itself), or undefined. */
+export async function apiTokenDetails(db: Queryable, apiToken: string): Promise<ApiTokenDetails | undefined> {
+  const holder = await resolveApiToken(db, apiToken);
+  const row = holder ? await store.findApiTokenById(db, holder.tokenId) : undefined;
+  if (!holder || !row) return undefined;
+  const at = holder.username.lastIndexOf('@');
+  return {
+    tokenId: row.id, userId: holder.username, username: holder.username, acct: holder.username,
+    domain: at >= 0 ? holder.username.slice(at + 1) : 'orgauth', orgId: holder.orgId,
+    createdAt: row.created_at, expiresAt: row.expires_at, ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
+    scope: ['openid', ...holder.roles.map((role) => `csp:${role}`)],
+  };
+}

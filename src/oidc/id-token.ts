@@ -1,6 +1,6 @@
 // The OpenID Connect ID token (OIDC Core §2): RS256 with the current signing key, so clients verify
 // it with the same JWKS as access tokens.
-import { SignJWT } from 'jose';
+import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 
@@ -34,4 +34,23 @@ export async function signIdToken(keys: KeyRing, issuer: string, claims: IdToken
     .setIssuedAt(now)
     .setExpirationTime(now + claims.ttlSeconds)
     .sign(key.privateKey);
+}
+
+/**
+ * The client an ID token was issued to, when it is one of ours (signature and issuer checked; an
+ * expired token is still a fine hint, OIDC RP-Initiated Logout §2). Undefined otherwise.
+ */
+export async function idTokenHintAudience(keys: KeyRing, issuer: string, token: string): Promise<{ clientId: string; sub: string } | undefined> {
+  try {
+    const header = decodeProtectedHeader(token);
+    if (header.alg !== SIGNING_ALGORITHM || typeof header.kid !== 'string') return undefined;
+    const key = await keys.findVerificationKey(header.kid);
+    if (!key) return undefined;
+    const { payload } = await compactVerify(token, key.verifyKey, { algorithms: [SIGNING_ALGORITHM] });
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as { iss?: unknown; aud?: unknown; sub?: unknown };
+    if (claims.iss !== issuer || typeof claims.aud !== 'string' || typeof claims.sub !== 'string') return undefined;
+    return { clientId: claims.aud, sub: claims.sub };
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
 import { findAppById } from '../apps/store.js';
+import { findAuthorizationClient } from '../authorization/clients.js';
 import { readSettings } from '../apps/settings.js';
 import { appOrgRoles, appPerms } from '../apps/grants.js';
 import { findMembership } from '../identity/store.js';
@@ -35,9 +36,18 @@ export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, 
   if (await isDenied(db, entries)) throw fail('UNAUTHORIZED', 'The access token has been revoked');
 
   if (claims.acct !== undefined) {
+    // A person's token from a sign-in through an app dies with the app, and carries at most the
+    // roles the app may carry, whatever the person holds.
+    let roleFilter: readonly string[] | 'all' = 'all';
+    if (claims.app_instance !== undefined) {
+      const client = await findAuthorizationClient(db, claims.cid);
+      if (client?.appInstance !== claims.app_instance) throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
+      roleFilter = client.roleFilter;
+    }
     const membership = await findMembership(db, claims.context_name, claims.sub);
     if (!membership) throw fail('UNAUTHORIZED', 'The user of this token is no longer a member of the organization');
-    const roles = membershipRoles(membership.org_role, membership.developer === 1);
+    const held = membershipRoles(membership.org_role, membership.developer === 1);
+    const roles = roleFilter === 'all' ? held : held.filter((role) => roleFilter.includes(role));
     return { claims, caller: { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' } };
   }
   const app = await findAppById(db, claims.cid);

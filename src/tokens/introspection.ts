@@ -12,6 +12,8 @@ import { inspectAccessToken } from './caller.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { deny, isDenied } from './denylist.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
+import { isRefreshTokenValue, refreshTokenHash, revokeFamily } from './person-tokens.js';
+import { findRefreshToken, type RefreshTokenRow } from './refresh-store.js';
 
 export interface IntrospectionResponse {
   active: boolean;
@@ -33,6 +35,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
 
 export async function introspect(deps: TokenServiceDeps, client: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
   const orgId = client.app.org_id;
+  if (isRefreshTokenValue(token)) return introspectRefreshToken(deps, orgId, token);
   const apiToken = await findApiToken(deps.db, token);
   if (apiToken) {
     const holder = await resolveApiToken(deps.db, token);
@@ -81,6 +84,13 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   const actor: RequestActor = {
     subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(readSettings(client.app)), ...origin,
   };
+  if (isRefreshTokenValue(token)) {
+    const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+    if (!row || row.org_id !== orgId) return;
+    if (row.client_id !== client.app.id) assertMayRevokeOthers(actor);
+    await revokeRefreshFamily(deps, actor, row);
+    return;
+  }
   const apiToken = await findApiToken(deps.db, token);
   if (apiToken) {
     if (apiToken.org_id !== orgId || apiToken.revoked_at !== null) return;
@@ -107,6 +117,31 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   await writeTransaction(deps.db, async (trx) => {
     await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
     await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
+  });
+}
+
+/** CSP's introspection of refresh tokens: active while the token is unused, unexpired and its family alive. */
+async function introspectRefreshToken(deps: TokenServiceDeps, orgId: string, token: string): Promise<IntrospectionResponse> {
+  const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+  if (!row || row.org_id !== orgId || row.rotated_at !== null || row.revoked_at !== null || row.expires_at <= nowSeconds()) return INACTIVE;
+  const denials = [{ kind: 'refresh_family' as const, value: row.family_id }, ...(row.secret_id ? [{ kind: 'sid' as const, value: row.secret_id }] : [])];
+  if (await isDenied(deps.db, denials)) return INACTIVE;
+  return { active: true, token_type: 'refresh_token', client_id: row.client_id, sub: row.username, username: row.username, orgId, scope: row.scope, exp: row.expires_at, iat: row.created_at };
+}
+
+/** Revokes a refresh token of a public client, which has no secret to authenticate with: only its own tokens. */
+export async function revokePublicClientRefreshToken(deps: TokenServiceDeps, clientId: string, token: string, origin: RevocationOrigin): Promise<void> {
+  if (!isRefreshTokenValue(token)) return;
+  const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+  if (!row || row.client_id !== clientId) return;
+  await revokeRefreshFamily(deps, { subject: clientId, kind: 'service', orgId: row.org_id, roles: [], ...origin }, row);
+}
+
+async function revokeRefreshFamily(deps: TokenServiceDeps, actor: RequestActor, row: RefreshTokenRow): Promise<void> {
+  if (row.revoked_at !== null) return;
+  await writeTransaction(deps.db, async (trx) => {
+    await revokeFamily(trx, row.family_id, row.expires_at);
+    await recordAudit(trx, actor, 'token.revoke', row.client_id, null, { tokenType: 'refresh_token', subject: row.username });
   });
 }
 

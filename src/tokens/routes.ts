@@ -8,11 +8,12 @@ import { CspError } from '../http/schemas.js';
 import { utf8Text } from '../http/body.js';
 import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
+import { apiTokenDetails } from '../identity/service.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type TokenResponse, type TokenServiceDeps } from './service.js';
 import { authenticateGrantClient } from './person-tokens.js';
 import { authorizationCodeGrant } from './code-grant.js';
 import { refreshTokenGrant } from './refresh-grant.js';
-import { introspect, revoke } from './introspection.js';
+import { introspect, revoke, revokePublicClientRefreshToken } from './introspection.js';
 
 const TAGS = ['Authentication'];
 
@@ -101,12 +102,41 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     if (params.grant_type !== undefined && params.grant_type !== 'api_token' && params.grant_type !== 'refresh_token') {
       throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be api_token');
     }
+    const response = await apiTokenGrant(deps, params.api_token ?? params.refresh_token, params.scope);
     reply.headers(noStore);
-    return apiTokenGrant(deps, params.api_token ?? params.refresh_token);
+    return response;
+  });
+
+  scope.post('/auth/api-tokens/details', {
+    schema: {
+      tags: TAGS, operationId: 'getApiTokenDetails', summary: 'Details of an unexpired API token',
+      description: 'Body `{"tokenValue": "<API token>"}`. Returns who the token belongs to and when it expires; never the token.',
+      consumes: ['application/json'],
+      body: Type.Object({ tokenValue: Type.String({ minLength: 1, maxLength: 4096 }) }),
+      response: { 200: ApiTokenDetails, 400: CspError, 413: CspError, 415: CspError, 429: CspError, 500: CspError },
+    },
+  }, async (request, reply) => {
+    const details = await apiTokenDetails(services.db, (request.body as { tokenValue: string }).tokenValue);
+    if (!details) throw fail('BAD_REQUEST', 'The API token is invalid, expired or revoked');
+    reply.headers(noStore);
+    return details;
   });
 
   await introspectionRoutes(scope, deps);
 }
+
+const ApiTokenDetails = Type.Object({
+  tokenId: Type.String(),
+  userId: Type.String(),
+  username: Type.String(),
+  acct: Type.String(),
+  domain: Type.String(),
+  orgId: Type.String(),
+  createdAt: Type.Integer(),
+  expiresAt: Type.Integer(),
+  lastUsedAt: Type.Optional(Type.Integer()),
+  scope: Type.Array(Type.String()),
+}, { title: 'ApiTokenDetailsDto' });
 
 const TokenParamsBody = Type.Object({
   token: Param, token_type_hint: Param, client_id: Param, client_secret: Param,
@@ -162,6 +192,15 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
       response: { 200: Type.Null({ description: 'OK, empty body' }), 400: OAuthError, 401: OAuthError, 413: OAuthError, 415: OAuthError, 429: OAuthError, 500: OAuthError },
     },
   }, async (request, reply) => {
+    const params = tokenParams(request);
+    const presented = presentedClient(request.headers.authorization, params);
+    if (presented && presented.secretCandidates.every((candidate) => candidate === '')) {
+      // A public client (CSP: Basic `client_id:` with an empty secret) revokes its own refresh tokens.
+      const { client } = await authenticateGrantClient(deps, presented);
+      if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
+      await revokePublicClientRefreshToken(deps, client.clientId, params.token, { requestId: request.id, sourceAddress: request.ip });
+      return reply.code(200).headers(noStore).send();
+    }
     const { client, token } = await clientAuth(request);
     await revoke(deps, client, token, { requestId: request.id, sourceAddress: request.ip });
     return reply.code(200).headers(noStore).send();

@@ -14,6 +14,7 @@ import { findAppWithSecrets, type SecretRow } from '../secrets/store.js';
 import type { UsageRecorder } from '../secrets/usage.js';
 import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
+import { signIdToken } from '../oidc/id-token.js';
 
 export interface TokenServiceDeps {
   readonly db: Db;
@@ -86,16 +87,20 @@ export async function clientCredentialsGrant(deps: TokenServiceDeps, client: Aut
   };
 }
 
-export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | undefined): Promise<TokenResponse> {
+/** The client id of tokens exchanged from API tokens. */
+export const API_TOKEN_CLIENT_ID = 'orgauth_api_token';
+
+export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | undefined, scope?: string): Promise<TokenResponse> {
   if (!apiToken) throw fail('OAUTH_INVALID_REQUEST', 'api_token is required');
   const holder = await resolveApiToken(deps.db, apiToken);
-  if (!holder) throw fail('OAUTH_INVALID_GRANT', 'The API token is invalid, expired or revoked');
+  // CSP's wording, which clients match on: "invalid_grant: Invalid refresh token: …".
+  if (!holder) throw fail('API_TOKEN_INVALID');
   const perms = rolesToPerms(holder.roles);
   const now = nowSeconds();
   const signed = await signAccessToken(deps.keys, deps.issuer, {
     sub: holder.username,
-    azp: 'orgauth_api_token',
-    cid: 'orgauth_api_token',
+    azp: API_TOKEN_CLIENT_ID,
+    cid: API_TOKEN_CLIENT_ID,
     context_name: holder.orgId,
     context: holder.orgId,
     perms,
@@ -104,7 +109,16 @@ export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | u
     domain: domainOf(holder.username),
     ati: holder.tokenId,
   }, USER_TOKEN_TTL_SECONDS, now);
-  return { access_token: signed.token, token_type: 'bearer', expires_in: USER_TOKEN_TTL_SECONDS, scope: ['openid', ...perms].join(' ') };
+  // CSP returns the API token as the refresh token: clients such as tanzu-cli keep it for their next exchange.
+  const response: TokenResponse = {
+    access_token: signed.token, token_type: 'bearer', expires_in: USER_TOKEN_TTL_SECONDS, scope: ['openid', ...perms].join(' '), refresh_token: apiToken,
+  };
+  if (scope?.split(' ').includes('openid')) {
+    response.id_token = await signIdToken(deps.keys, deps.issuer, {
+      sub: holder.username, clientId: API_TOKEN_CLIENT_ID, authTime: now, orgId: holder.orgId, username: holder.username, ttlSeconds: USER_TOKEN_TTL_SECONDS,
+    }, now);
+  }
+  return response;
 }
 
 function domainOf(username: string): string {
