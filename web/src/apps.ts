@@ -84,9 +84,9 @@ export async function appPage(main: HTMLElement, id: string): Promise<void> {
       h('tbody', {}, secrets.map((s) => h('tr', {},
         h('td', {}, h('span', { class: `badge ${s.status}` }, s.status)),
         h('td', {}, h('code', {}, `…${s.hint}`)),
-        h('td', {}, formatTime(s.createdAt)),
-        h('td', {}, s.expiresAt ? formatTime(s.expiresAt) : 'never'),
-        h('td', {}, formatTime(s.lastUsedAt))))))));
+        h('td', { class: 'nowrap' }, formatTime(s.createdAt)),
+        h('td', { class: 'nowrap' }, s.expiresAt ? formatTime(s.expiresAt) : 'never'),
+        h('td', { class: 'nowrap' }, formatTime(s.lastUsedAt))))))));
   };
 
   const act = async (work: () => Promise<void>) => {

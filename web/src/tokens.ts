@@ -23,9 +23,9 @@ export async function tokensPage(main: HTMLElement): Promise<void> {
           h('th', { scope: 'row' }, t.tokenName ?? '(unnamed)'),
           h('td', {}, h('code', {}, `…${t.hint}`)),
           h('td', {}, h('span', { class: `badge ${t.status}` }, t.status)),
-          h('td', {}, formatTime(t.createdAt)),
-          h('td', {}, formatTime(t.expiresAt)),
-          h('td', {}, formatTime(t.lastUsedAt)),
+          h('td', { class: 'nowrap' }, formatTime(t.createdAt)),
+          h('td', { class: 'nowrap' }, formatTime(t.expiresAt)),
+          h('td', { class: 'nowrap' }, formatTime(t.lastUsedAt)),
           h('td', {}, t.status === 'active' ? h('button', { type: 'button', class: 'danger-outline small', 'aria-label': `Revoke ${t.tokenName ?? t.hint}`, onclick: () => void revoke(t) }, 'Revoke') : null)))))));
   };
 
