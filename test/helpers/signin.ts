@@ -44,7 +44,8 @@ export function pkcePair(): Pkce {
 /** A browser of plain requests: keeps cookies, never follows redirects. */
 export class PlainBrowser {
   readonly cookies = new Map<string, string>();
-  constructor(private readonly server: TestServer) {}
+  /** `headers` go with every request (e.g. X-Forwarded-For behind a trusted proxy). */
+  constructor(private readonly server: TestServer, private readonly headers: Record<string, string> = {}) {}
 
   cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -62,15 +63,26 @@ export class PlainBrowser {
   }
 
   async get(query: Record<string, string>): Promise<HttpResult> {
-    const res = await this.server.req('GET', AUTHORIZE_PATH, { root: true, query, headers: { cookie: this.cookieHeader() } });
+    const res = await this.server.req('GET', AUTHORIZE_PATH, { root: true, query, headers: { ...this.headers, cookie: this.cookieHeader() } });
     this.keep(res);
     return res;
   }
 
   async post(form: Record<string, string>): Promise<HttpResult> {
-    const res = await this.server.req('POST', AUTHORIZE_PATH, { root: true, form, headers: { cookie: this.cookieHeader() } });
+    const res = await this.server.req('POST', AUTHORIZE_PATH, { root: true, form, headers: { ...this.headers, cookie: this.cookieHeader() } });
     this.keep(res);
     return res;
+  }
+
+  /** Sign in at an authorization URL a client library built; returns the redirect's Location. */
+  async signInAt(url: URL, username: string, password: string): Promise<URL> {
+    assert.equal(url.origin + url.pathname, this.server.url(AUTHORIZE_PATH), 'the library uses the discovered authorization endpoint');
+    const res = await this.signIn(Object.fromEntries(url.searchParams), username, password);
+    assert.equal(res.status, 303, `sign-in: ${res.status} ${res.text.slice(0, 200)}`);
+    const location = new URL(res.headers.get('location')!);
+    const code = location.searchParams.get('code');
+    if (code) this.server.rememberSecret(code, 'apiToken');
+    return location;
   }
 
   /** GET the authorization endpoint, expect the sign-in page, submit it. Returns the POST's response. */
