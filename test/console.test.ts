@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addUser, bootstrapAdmin, createApp, type Admin, type TestServer, type UserCred } from './helpers/index.js';
+import { addUser, createApp, exchangeApiToken, type Admin, type TestServer, type UserCred } from './helpers/index.js';
 import { assertSecretRefused, assertSecretWorks, startRoomyServer, suppliedSecret } from './helpers/lifecycle.js';
 import { newPassword, setPassword } from './helpers/signin.js';
 import { assertAccessible, chromiumPath, consoleContext, launchChromium, NO_CHROMIUM, webStorageText, type ConsoleWatch } from './helpers/browser.js';
@@ -20,9 +20,14 @@ let developerPassword: string;
 
 before(async () => {
   server = await startRoomyServer();
-  admin = await bootstrapAdmin(server);
+  // The first owner gets everything they need from `orgauth bootstrap`: a username, and the password they typed.
   adminPassword = newPassword();
-  await setPassword(server, admin.username, adminPassword);
+  server.rememberSecret(adminPassword, 'clientSecret');
+  const boot = await server.cliRaw(['bootstrap', '--json', '--password-stdin'], `${adminPassword}\n`);
+  assert.equal(boot.code, 0, `bootstrap --password-stdin: ${boot.stderr}`);
+  const out = JSON.parse(boot.stdout) as { orgId: string; username: string; apiToken: string };
+  server.rememberSecret(out.apiToken, 'apiToken');
+  admin = { ...out, accessToken: await exchangeApiToken(server, out.apiToken) };
   developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
   developerPassword = newPassword();
   await setPassword(server, developer.username, developerPassword);
