@@ -170,6 +170,26 @@ describe('the console in Chromium', { skip }, () => {
       await assertSecretRefused(server, 'console-ci-bot', second, 'the old secret after Delete old secret');
       await assertSecretWorks(server, 'console-ci-bot', rotated, 'the current secret');
 
+      // Edit merges the change; the settings show it.
+      await page.getByRole('link', { name: 'Edit' }).click();
+      await page.getByRole('heading', { name: 'Edit Console CI bot' }).waitFor();
+      await assertAccessible(page, 'edit app');
+      await page.getByLabel('Description').fill('Deploys from the release pipeline');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Deploys from the release pipeline').waitFor();
+      await assertSecretWorks(server, 'console-ci-bot', rotated, 'the secret after an edit without one');
+
+      // Delete app, confirmed by name: the app and its secret are gone.
+      const doomed = await createApp(server, admin.accessToken, admin.orgId, { id: 'console-doomed', displayName: 'Doomed app' });
+      await page.goto(server.url('/console/apps/console-doomed'));
+      await page.getByRole('heading', { name: 'Doomed app', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Delete app' }).click();
+      await confirm(page, 'Delete app');
+      await page.getByRole('heading', { name: 'OAuth apps', level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'Console CI bot' }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'Doomed app' }).count(), 0);
+      await assertSecretRefused(server, doomed.clientId, doomed.clientSecret, 'the secret of the deleted app');
+
       // Search and paging on the list.
       await page.getByRole('link', { name: 'Apps', exact: true }).click();
       await page.getByLabel('Search apps').fill('CI bot');
@@ -268,6 +288,7 @@ describe('the console in Chromium', { skip }, () => {
     const other = await server.cli(['api-token', 'create', '--org', second.id, '--username', admin.username]);
     const access = (await server.req('POST', '/auth/api-tokens/authorize', { form: { api_token: other.apiToken } })).body.access_token as string;
     await createApp(server, access, second.id, { displayName: 'Only in the second org' });
+    for (let i = 1; i <= 21; i++) await createApp(server, access, second.id, { displayName: `Paged app ${String(i).padStart(2, '0')}` });
     const { context, page, watch } = await consoleContext(browser, server, 1280);
     try {
       await signIn(page, admin.username, adminPassword);
@@ -276,6 +297,20 @@ describe('the console in Chromium', { skip }, () => {
       assert.equal(await page.getByLabel('Organization', { exact: true }).inputValue(), second.id);
       assert.equal(await page.getByRole('link', { name: 'Console CI bot' }).count(), 0, 'the first org\'s apps are not shown');
       await assertAccessible(page, 'apps of the second org');
+      // 22 apps, 20 a page: Next shows the rest.
+      const pages = page.getByRole('navigation', { name: 'Apps pages' });
+      await pages.getByText('1–20 of 22').waitFor();
+      assert.equal(await pages.getByRole('button', { name: 'Previous' }).isDisabled(), true);
+      const firstPage = await page.getByRole('table').getByRole('link').allInnerTexts();
+      assert.equal(firstPage.length, 20);
+      await pages.getByRole('button', { name: 'Next' }).click();
+      await pages.getByText('21–22 of 22').waitFor();
+      const secondPage = await page.getByRole('table').getByRole('link').allInnerTexts();
+      assert.equal(secondPage.length, 2);
+      assert.equal(new Set([...firstPage, ...secondPage]).size, 22, 'the two pages together show every app once');
+      assert.equal(await pages.getByRole('button', { name: 'Next' }).isDisabled(), true);
+      await pages.getByRole('button', { name: 'Previous' }).click();
+      await pages.getByText('1–20 of 22').waitFor();
       assertClean(watch);
     } finally {
       await context.close();

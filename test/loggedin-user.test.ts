@@ -61,6 +61,7 @@ describe('POST /loggedin/user/api-tokens', () => {
     assert.equal(listed.username, developer.username);
     assert.equal(listed.orgId, admin.orgId);
     assert.equal(listed.hint, res.body.apiToken.slice(-4));
+    assert.ok(Math.abs(listed.lastUsedAt - Date.now() / 1000) < 60, 'the exchange is the token\'s last use');
     assert.ok(!JSON.stringify(await listTokens(developer.accessToken)).includes(res.body.apiToken), 'the list never shows a token');
   });
 

@@ -86,3 +86,9 @@ export async function deleteMembership(db: Queryable, orgId: string, username: s
   const result = await db.deleteFrom('memberships').where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** Records an exchange of the API token; at most one write a minute per token (the list shows minutes). */
+export async function markApiTokenUsed(db: Queryable, id: string, now: number): Promise<void> {
+  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', now - 60)])).execute();
+}
