@@ -10,8 +10,8 @@ export interface AuthorizationClient {
   /** Which creation of the app: codes and refresh tokens of a deleted app never work for a new one of the same id. */
   readonly appInstance: string;
   readonly displayName: string;
-  /** Organizations whose members may sign in to this client. */
-  readonly servesOrgs: readonly string[];
+  /** Organizations whose members may sign in to this client; 'any' for a client of every org (a built-in one). */
+  readonly servesOrgs: readonly string[] | 'any';
   readonly publicClient: boolean;
   /** PKCE S256 required (always for public clients). */
   readonly requiresPkce: boolean;
