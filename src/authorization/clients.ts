@@ -11,8 +11,8 @@ export interface AuthorizationClient {
   /** Which creation of the app: codes and refresh tokens of a deleted app never work for a new one of the same id. */
   readonly appInstance: string;
   readonly displayName: string;
-  /** Organizations whose members may sign in to this client; 'all' for the built-in console. */
-  readonly servesOrgs: readonly string[] | 'all';
+  /** Organizations whose members may sign in to this client; 'any' for a client of every org (a built-in one). */
+  readonly servesOrgs: readonly string[] | 'any';
   readonly publicClient: boolean;
   /** PKCE S256 required (always for public clients). */
   readonly requiresPkce: boolean;
@@ -70,7 +70,7 @@ export function consoleAuthorizationClient(issuer: string): AuthorizationClient 
     // Constant: the console is never deleted or re-created, so its codes and refresh tokens stay bound to it.
     appInstance: console.id,
     displayName: console.displayName,
-    servesOrgs: 'all',
+    servesOrgs: 'any',
     publicClient: true,
     requiresPkce: true,
     redirectUris: console.redirectUris,

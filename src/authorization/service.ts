@@ -99,11 +99,14 @@ function orgIdOfLink(link: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** The person's orgs (oldest membership first) that the client serves. */
+export function candidateOrganizations(memberOf: readonly string[], servesOrgs: readonly string[] | 'any'): string[] {
+  return servesOrgs === 'any' ? [...memberOf] : memberOf.filter((orgId) => servesOrgs.includes(orgId));
+}
+
 /** The org a person signs in to: the one asked for, else their first that the client serves. */
 export async function chooseOrganization(db: Queryable, request: AuthorizationRequest, username: string): Promise<string> {
-  const memberships = await membershipsOf(db, username);
-  const serves = request.client.servesOrgs;
-  const candidates = memberships.map((m) => m.org_id).filter((orgId) => serves === 'all' || serves.includes(orgId));
+  const candidates = candidateOrganizations((await membershipsOf(db, username)).map((m) => m.org_id), request.client.servesOrgs);
   if (request.orgId !== undefined) {
     if (!candidates.includes(request.orgId)) throw fail('SIGNIN_NO_ORGANIZATION', 'You are not a member of the organization this application asked for');
     return request.orgId;

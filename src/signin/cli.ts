@@ -2,6 +2,7 @@
 // and `user remove`. The password is read from standard input (first line), never from an argument,
 // where it would be visible to other users of the machine in the process list.
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { openStorage } from '../storage.js';
@@ -19,9 +20,14 @@ async function withDb<T>(action: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-/** The first line of standard input, without its line ending. */
-export async function readFirstLine(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  const lines = createInterface({ input, terminal: false });
+/** The first line of standard input, without its line ending; typed at a terminal, it is not echoed. */
+export async function readFirstLine(input: NodeJS.ReadStream = process.stdin): Promise<string> {
+  const typed = input.isTTY === true;
+  if (typed) process.stderr.write('Password: ');
+  // At a terminal readline echoes into `output`: a stream that drops everything keeps the password off the screen.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const lines = typed ? createInterface({ input, output: silent, terminal: true }) : createInterface({ input, terminal: false });
+  if (typed) lines.once('close', () => process.stderr.write('\n'));
   try {
     for await (const line of lines) return line.replace(/\r$/, '');
     return '';
