@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Compiles src/ only when dist/ is missing or older than a source file, so a fresh clone builds
-// by itself (`npm ci && npm start`, or `bin/orgauth …` right after `npm ci`) and an unchanged tree
-// starts at once. An installed package ships dist/ without src/ and never builds.
-// CommonJS so that bin/orgauth can run it before anything else.
+// Compiles src/ and bundles the console (web/) only when dist/ is missing or older than a source
+// file, so a fresh clone builds by itself (`npm ci && npm start`, or `bin/orgauth …` right after
+// `npm ci`) and an unchanged tree starts at once. An installed package ships dist/ without src/ and
+// never builds. CommonJS so that bin/orgauth can run it before anything else.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,7 +20,7 @@ function buildIfStale(root) {
   if (!fs.existsSync(path.join(root, 'src'))) return;
   const stamp = path.join(root, 'dist', '.build-stamp');
   const builtAt = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const inputs = ['src', 'tsconfig.json', 'package.json'].map((name) => path.join(root, name));
+  const inputs = ['src', 'web', 'tsconfig.json', 'package.json'].map((name) => path.join(root, name));
   if (builtAt >= Math.max(...inputs.map(newestChange))) return;
 
   process.stderr.write('orgauth: building dist/ (sources changed since the last build)\n');
@@ -31,6 +31,8 @@ function buildIfStale(root) {
   }
   try {
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    const bundleConsole = path.join(root, 'web', 'build.mjs');
+    if (fs.existsSync(bundleConsole)) execFileSync(process.execPath, [bundleConsole], { cwd: root, stdio: 'inherit' });
   } catch {
     process.exit(1);
   }

@@ -230,6 +230,10 @@ function managementRequests(): fc.Arbitrary<FuzzRequest> {
     { route: 'op9 search', method: 'POST', path: (o) => `/orgs/${o}/oauth-apps/search`, op: 'search' },
     { route: 'secrets listing', method: 'GET', path: (o, a) => `/orgs/${o}/oauth-apps/${a}/secrets` },
     { route: 'audit events', method: 'GET', path: (o) => `/orgs/${o}/audit-events` },
+    { route: 'my orgs', method: 'GET', path: () => '/loggedin/user/orgs' },
+    { route: 'my api tokens', method: 'GET', path: () => '/loggedin/user/api-tokens' },
+    // An app id is never an API token's id: a revoke the fuzz sends always misses.
+    { route: 'revoke my api token', method: 'DELETE', path: (_o, a) => `/loggedin/user/api-tokens/${a}` },
   ];
   const query = fc.oneof(
     fc.constant(''),
@@ -238,6 +242,7 @@ function managementRequests(): fc.Arbitrary<FuzzRequest> {
       '?pageLimit[]=1', '?pageLimit[a]=1', '?searchTerm=%ff', '?searchTerm=' + 's'.repeat(300), '?revokeTokens=maybe',
       '?revokeTokens=true&revokeTokens=false', '?filterResults=yes', '?filterResults=true&filterResults=true', '?=&&&=',
       '?pageStart=99999999999999999999', '?pageStart=%00', '?__proto__[x]=1', '?constructor=1', '?a=' + 'q'.repeat(9000),
+      '?from=1e9', '?from=-1', '?to=99999999999999', '?from=20&to=10', '?action=%00', '?action=app.create&action=app.delete', '?actor=' + 'x'.repeat(300),
     ),
     fc.array(fc.tuple(fc.stringMatching(/^[a-zA-Z_]{1,12}$/), fc.string({ maxLength: 12 })), { maxLength: 5 })
       .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : '')),

@@ -357,3 +357,40 @@ describe('POST /auth/logout', () => {
     assert.equal(plain.body.url, `${server.baseUrl}/csp/gateway/signed-out`, 'an unregistered target is not used');
   });
 });
+
+describe('behind an https issuer', () => {
+  it('the login and session cookies are Secure as well', async () => {
+    const secure = await startServer({ env: { ORGAUTH_ISSUER: 'https://login.example.com/csp/gateway/am/api' } });
+    try {
+      const owner = await bootstrapAdmin(secure);
+      const pass = newPassword();
+      await setPassword(secure, owner.username, pass);
+      const app = await createSignInApp(secure, owner.accessToken, owner.orgId);
+      const browser = new PlainBrowser(secure);
+      const page = await browser.get(authorizeQuery(app.clientId, pkcePair()));
+      assert.match(page.headers.getSetCookie().find((c) => c.startsWith('orgauth_login=')) ?? '', /; Secure/);
+      const res = await browser.post({ ...formFields(page.text), username: owner.username, password: pass });
+      assert.equal(res.status, 303);
+      assert.match(res.headers.getSetCookie().find((c) => c.startsWith('orgauth_session=')) ?? '', /; Secure/);
+      assert.equal(redirectParams(res).get('iss'), 'https://login.example.com/csp/gateway/am/api');
+      codeOf(secure, res);
+    } finally {
+      await secure.stop();
+    }
+  });
+
+});
+
+describe('refresh_token in grantTypes', () => {
+  it('a client whose app lost refresh_token cannot refresh any more', async () => {
+    const app = await createSignInApp(server, admin.accessToken, admin.orgId);
+    const pkce = pkcePair();
+    const code = codeOf(server, await new PlainBrowser(server).signIn(authorizeQuery(app.clientId, pkce), admin.username, password));
+    const tokens = await redeemCode(server, app.clientId, app.clientSecret, code, pkce.verifier);
+    const patched = await server.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`, { token: admin.accessToken, json: { grantTypes: ['authorization_code'] } });
+    assert.equal(patched.status, 200, patched.text);
+    const res = await refresh(server, app.clientId, app.clientSecret, tokens.body.refresh_token);
+    assertCspError(res, 400);
+    assert.equal(res.body.error, 'unauthorized_client');
+  });
+});

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
+import { isReservedClientId } from '../console/client.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
@@ -34,6 +35,7 @@ export function checkMayCreateApp(actor: RequestActor, body: OrgOAuthAppRequest)
 export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
   const draft = checkMayCreateApp(actor, body);
   const id = body.id ?? generateAppId();
+  if (isReservedClientId(id)) throw fail('APP_ALREADY_EXISTS', `The id '${id}' is reserved for orgauth's built-in console`);
   // The KDF runs before the transaction so no lock is held while it works.
   const secret: NewSecret | undefined = draft.publicClient ? undefined
     : typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : await newGeneratedSecret(pepper);

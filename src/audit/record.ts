@@ -18,7 +18,8 @@ export interface RequestActor {
 export type AuditAction =
   | 'app.create' | 'app.update' | 'app.delete'
   | 'secret.regenerate' | 'secret.replace' | 'secret.rotate' | 'secret.delete_old'
-  | 'token.revoke';
+  | 'token.revoke'
+  | 'api_token.create' | 'api_token.revoke';
 
 export interface AuditDetails {
   readonly [key: string]: string | number | boolean | readonly string[] | null | undefined;

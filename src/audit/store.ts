@@ -9,12 +9,32 @@ export async function insertAuditEvent(db: Queryable, row: Insertable<AuditEvent
   await db.insertInto('audit_events').values(row).execute();
 }
 
-export async function listAuditEvents(db: Queryable, orgId: string, offset: number, limit: number): Promise<AuditRow[]> {
-  return db.selectFrom('audit_events').selectAll().where('org_id', '=', orgId)
-    .orderBy('id', 'desc').offset(offset).limit(limit).execute();
+/** Narrows the log; every member is optional and they combine with AND. */
+export interface AuditFilter {
+  readonly action?: string | undefined;
+  readonly actor?: string | undefined;
+  readonly appId?: string | undefined;
+  /** Epoch seconds, inclusive. */
+  readonly from?: number | undefined;
+  /** Epoch seconds, inclusive. */
+  readonly to?: number | undefined;
 }
 
-export async function countAuditEvents(db: Queryable, orgId: string): Promise<number> {
-  const row = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
+function filtered(db: Queryable, orgId: string, filter: AuditFilter) {
+  let query = db.selectFrom('audit_events').where('org_id', '=', orgId);
+  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+  if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+  if (filter.appId !== undefined) query = query.where('app_id', '=', filter.appId);
+  if (filter.from !== undefined) query = query.where('at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('at', '<=', filter.to);
+  return query;
+}
+
+export async function listAuditEvents(db: Queryable, orgId: string, offset: number, limit: number, filter: AuditFilter = {}): Promise<AuditRow[]> {
+  return filtered(db, orgId, filter).selectAll().orderBy('id', 'desc').offset(offset).limit(limit).execute();
+}
+
+export async function countAuditEvents(db: Queryable, orgId: string, filter: AuditFilter = {}): Promise<number> {
+  const row = await filtered(db, orgId, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }

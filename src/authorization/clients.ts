@@ -4,14 +4,15 @@ import type { Queryable } from '../db/database.js';
 import { findAppById, type AppRow } from '../apps/store.js';
 import { readSettings } from '../apps/settings.js';
 import { appOrgRoles } from '../apps/grants.js';
+import { CONSOLE_CLIENT_ID, consoleClient } from '../console/client.js';
 
 export interface AuthorizationClient {
   readonly clientId: string;
   /** Which creation of the app: codes and refresh tokens of a deleted app never work for a new one of the same id. */
   readonly appInstance: string;
   readonly displayName: string;
-  /** Organizations whose members may sign in to this client. */
-  readonly servesOrgs: readonly string[];
+  /** Organizations whose members may sign in to this client; 'any' for a client of every org (a built-in one). */
+  readonly servesOrgs: readonly string[] | 'any';
   readonly publicClient: boolean;
   /** PKCE S256 required (always for public clients). */
   readonly requiresPkce: boolean;
@@ -27,9 +28,13 @@ export interface AuthorizationClient {
   readonly roleFilter: readonly string[] | 'all';
 }
 
-/** The client with this id when it may use authorization_code, else undefined. */
-export async function findAuthorizationClient(db: Queryable, clientId: string): Promise<AuthorizationClient | undefined> {
+/**
+ * The client with this id when it may use authorization_code, else undefined. `issuer` places the
+ * built-in console's redirect URI on this deployment's public origin.
+ */
+export async function findAuthorizationClient(db: Queryable, clientId: string, issuer: string): Promise<AuthorizationClient | undefined> {
   if (clientId.length === 0 || clientId.length > 256) return undefined;
+  if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(issuer);
   const app = await findAppById(db, clientId);
   return app ? authorizationClientOf(app) : undefined;
 }
@@ -54,5 +59,27 @@ export function authorizationClientOf(app: AppRow): AuthorizationClient | undefi
     refreshTokenTTL: settings.refreshTokenTTL,
     generalScopes: settings.allowedScopes.generalScopes,
     roleFilter: settings.allowedScopes.organizationScopes.allRoles ? 'all' : appOrgRoles(settings),
+  };
+}
+
+/** The built-in console: a public PKCE client of every org, with the person's own roles (see console/client.ts). */
+export function consoleAuthorizationClient(issuer: string): AuthorizationClient {
+  const console = consoleClient(issuer);
+  return {
+    clientId: console.id,
+    // Constant: the console is never deleted or re-created, so its codes and refresh tokens stay bound to it.
+    appInstance: console.id,
+    displayName: console.displayName,
+    servesOrgs: 'any',
+    publicClient: true,
+    requiresPkce: true,
+    redirectUris: console.redirectUris,
+    allowOpenRedirectUris: false,
+    postLogoutRedirectUris: console.postLogoutRedirectUris,
+    issuesRefreshTokens: true,
+    accessTokenTTL: console.accessTokenTTL,
+    refreshTokenTTL: console.refreshTokenTTL,
+    generalScopes: [],
+    roleFilter: 'all',
   };
 }

@@ -20,10 +20,7 @@ import {
 
 export const AUTHORIZATION_PATH = '/csp/gateway/discovery';
 
-/** Where people and browsers reach this server: the issuer without the API base path. */
-export function publicBaseUrl(issuer: string): string {
-  return issuer.endsWith(BASE_PATH) ? issuer.slice(0, -BASE_PATH.length) : new URL(issuer).origin;
-}
+export { publicBaseUrl } from '../console/client.js';
 
 const WRONG_CREDENTIALS = 'Wrong username or password.';
 
@@ -76,7 +73,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
     },
   }, async (request, reply) => withRedirectErrors(reply, 302, async () => {
     const raw = (request.query ?? {}) as Record<string, unknown>;
-    const authRequest = await validateAuthorizationRequest(db, raw);
+    const authRequest = await validateAuthorizationRequest(db, config.issuer, raw);
     request.authorizationRequest = authRequest;
     const session = await currentSession(db, readCookie(request.headers.cookie, SESSION_COOKIE));
     if (session) return finish(reply, authRequest, session, 302);
@@ -91,7 +88,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
     const nonce = readCookie(request.headers.cookie, LOGIN_COOKIE);
     if (!csrfTokenMatches(csrf, nonce, single(body.csrf_token))) throw fail('SIGNIN_FORM_EXPIRED');
     return withRedirectErrors(reply, 303, async () => {
-      const authRequest = await validateAuthorizationRequest(db, body);
+      const authRequest = await validateAuthorizationRequest(db, config.issuer, body);
       request.authorizationRequest = authRequest;
       const username = (single(body.username) ?? '').trim().slice(0, 256);
       const password = single(body.password) ?? '';

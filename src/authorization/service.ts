@@ -46,7 +46,7 @@ const ALWAYS_ALLOWED_SCOPES = new Set(['openid', 'offline_access']);
  * Reads the raw query or form values (each must be given at most once, as a string). Throws a
  * page error while the client or redirect URI is not established, an AuthorizationRedirectError after.
  */
-export async function validateAuthorizationRequest(db: Queryable, raw: Readonly<Record<string, unknown>>): Promise<AuthorizationRequest> {
+export async function validateAuthorizationRequest(db: Queryable, issuer: string, raw: Readonly<Record<string, unknown>>): Promise<AuthorizationRequest> {
   const params: AuthorizationParams = {};
   let repeated: string | undefined;
   for (const name of AUTHORIZATION_PARAMS) {
@@ -57,7 +57,7 @@ export async function validateAuthorizationRequest(db: Queryable, raw: Readonly<
   }
   const clientId = params.client_id;
   if (!clientId || repeated === 'client_id') throw fail('AUTHORIZATION_CLIENT_UNKNOWN', 'The request does not name an application (client_id)');
-  const client = await findAuthorizationClient(db, clientId);
+  const client = await findAuthorizationClient(db, clientId, issuer);
   if (!client) throw fail('AUTHORIZATION_CLIENT_UNKNOWN');
   const redirectUri = params.redirect_uri;
   if (!redirectUri || repeated === 'redirect_uri' || !redirectUriAllowed(client.redirectUris, client.allowOpenRedirectUris, redirectUri)) {
@@ -99,10 +99,14 @@ function orgIdOfLink(link: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** The person's orgs (oldest membership first) that the client serves. */
+export function candidateOrganizations(memberOf: readonly string[], servesOrgs: readonly string[] | 'any'): string[] {
+  return servesOrgs === 'any' ? [...memberOf] : memberOf.filter((orgId) => servesOrgs.includes(orgId));
+}
+
 /** The org a person signs in to: the one asked for, else their first that the client serves. */
 export async function chooseOrganization(db: Queryable, request: AuthorizationRequest, username: string): Promise<string> {
-  const memberships = await membershipsOf(db, username);
-  const candidates = memberships.map((m) => m.org_id).filter((orgId) => request.client.servesOrgs.includes(orgId));
+  const candidates = candidateOrganizations((await membershipsOf(db, username)).map((m) => m.org_id), request.client.servesOrgs);
   if (request.orgId !== undefined) {
     if (!candidates.includes(request.orgId)) throw fail('SIGNIN_NO_ORGANIZATION', 'You are not a member of the organization this application asked for');
     return request.orgId;

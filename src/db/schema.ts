@@ -84,6 +84,8 @@ export interface ApiTokensTable {
   expires_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Name the person gave the token (CSP `tokenName`); null for tokens made by the CLI. */
+  token_name: string | null;
 }
 
 export interface OAuthAppsTable {

@@ -55,6 +55,7 @@ export const catalogue = {
   IDEMPOTENT_CHANGE_SUPERSEDED: { status: 409, moduleCode: 330, code: 146, errorCode: 'IDEMPOTENT_CHANGE_SUPERSEDED_ERROR', message: 'The change made with this Idempotency-Key has been superseded by a later one; its secret no longer works' },
   SECRET_NOT_DIFFERENT: { status: 400, moduleCode: 330, code: 222, errorCode: 'NEW_CLIENT_SECRET_AND_CURRENT_SECRET_NOT_DIFFERENT', message: 'The new secret must differ from the current secret' },
   SECRET_TOO_WEAK: { status: 400, moduleCode: 330, code: 223, errorCode: 'OAUTH_ORG_CLIENT_SECRET_COMPLEXITY_ERROR', message: 'A secret needs 8 to 256 characters with a lower-case letter, an upper-case letter, a digit and a special character' },
+  API_TOKEN_LIMIT: { status: 400, moduleCode: 330, code: 1701, errorCode: 'API_TOKEN_LIMIT_REACHED_ERROR', message: 'Max number of 50 user API tokens reached' },
   PAGING_INVALID: { status: 400, moduleCode: 330, code: 1600, errorCode: 'PAGING_INVALID_PARAMETERS', message: 'Invalid paging parameters' },
 
   // --- token endpoints (module 340): RFC 6749 errors with CSP fields ---

@@ -7,6 +7,8 @@ import { secretRoutes } from '../secrets/routes.js';
 import { tokenRoutes } from '../tokens/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';
+import { loggedInUserRoutes } from '../identity/routes.js';
+import { consoleRoutes } from '../console/routes.js';
 import { authorizationRoutes } from '../authorization/routes.js';
 import { signOutRoutes } from '../signin/routes.js';
 import { userInfoRoutes } from '../oidc/routes.js';
@@ -93,6 +95,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     await appRoutes(management, services);
     await secretRoutes(management, services);
     await auditRoutes(management, services);
+    await loggedInUserRoutes(management, services);
   }, { prefix: BASE_PATH });
   await app.register(async (tokens) => {
     await limitTokenEndpoints(tokens, services);
@@ -107,5 +110,6 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (keys) => keyRoutes(keys, services));
   await app.register(async (health) => healthRoutes(health, services));
   await app.register(openApiRoute);
+  await app.register(consoleRoutes);
   return app;
 }

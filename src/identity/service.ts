@@ -55,6 +55,7 @@ export async function createApiToken(db: Queryable, orgId: string, username: str
     expires_at: now + ttlSeconds,
     revoked_at: null,
     last_used_at: null,
+    token_name: null,
   };
   await store.insertApiToken(db, row);
   return { apiToken, expiresAt: row.expires_at, id: row.id };

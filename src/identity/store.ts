@@ -53,6 +53,30 @@ export async function markApiTokenRevoked(db: Queryable, id: string, now: number
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Takes the membership row's lock (PostgreSQL) by a no-op update; false when there is no such member. */
+export async function lockMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
+  const result = await db.updateTable('memberships').set((eb) => ({ developer: eb.ref('developer') }))
+    .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function countLiveApiTokens(db: Queryable, orgId: string, username: string, now: number): Promise<number> {
+  const row = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('org_id', '=', orgId).where('username', '=', username)
+    .where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function listApiTokensOf(db: Queryable, orgId: string, username: string, limit: number): Promise<ApiTokenRow[]> {
+  return db.selectFrom('api_tokens').selectAll().where('org_id', '=', orgId).where('username', '=', username)
+    .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function listMembershipsOf(db: Queryable, username: string): Promise<Array<MembershipRow & { display_name: string }>> {
+  return db.selectFrom('memberships').innerJoin('organizations', 'organizations.id', 'memberships.org_id')
+    .select(['memberships.org_id', 'memberships.username', 'memberships.org_role', 'memberships.developer', 'memberships.created_at', 'organizations.display_name'])
+    .where('memberships.username', '=', username).orderBy('organizations.display_name').orderBy('memberships.org_id').execute();
+}
 
 export async function deleteMembership(db: Queryable, orgId: string, username: string): Promise<boolean> {
   const result = await db.deleteFrom('memberships').where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
@@ -72,4 +96,10 @@ export async function listApiTokens(db: Queryable, filter: { orgId?: string; use
   if (filter.orgId !== undefined) query = query.where('org_id', '=', filter.orgId);
   if (filter.username !== undefined) query = query.where('username', '=', filter.username);
   return query.orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+}
+
+/** Records an exchange of the API token; at most one write a minute per token (the list shows minutes). */
+export async function markApiTokenUsed(db: Queryable, id: string, now: number): Promise<void> {
+  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', now - 60)])).execute();
 }

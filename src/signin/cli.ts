@@ -69,19 +69,25 @@ export function registerPasswordCommands(program: Command): void {
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.username} removed from ${result.orgId}\n`);
     });
 
-  // `user add --password-stdin`: the password is read and checked before the membership is added,
-  // and set once it exists.
+  // `user add --password-stdin` and `bootstrap --password-stdin`: the password is read and checked
+  // before the person is created, and set once they exist — so the first owner can sign in to the
+  // console with nothing but the bootstrap output and the password they chose.
   const add = user.commands.find((command) => command.name() === 'add');
-  if (!add) throw new Error('the user add command is not registered');
+  const bootstrap = program.commands.find((command) => command.name() === 'bootstrap');
+  if (!add || !bootstrap) throw new Error('the user add and bootstrap commands are not registered');
+  for (const command of [add, bootstrap]) withPasswordStdin(command);
+}
+
+function withPasswordStdin(command: Command): void {
   let pending: string | undefined;
-  add.option('--password-stdin', 'also set the password, read from standard input (first line)', false)
-    .hook('preAction', async (command) => {
-      const options = command.opts<{ username: string; passwordStdin?: boolean }>();
+  command.option('--password-stdin', 'also set the password, read from standard input (first line)', false)
+    .hook('preAction', async (action) => {
+      const options = action.opts<{ username: string; passwordStdin?: boolean }>();
       pending = options.passwordStdin ? checkedPassword(options.username, await readFirstLine()) : undefined;
     })
-    .hook('postAction', async (command) => {
+    .hook('postAction', async (action) => {
       if (pending === undefined) return;
-      const { username } = command.opts<{ username: string }>();
+      const { username } = action.opts<{ username: string }>();
       const password = pending;
       pending = undefined;
       await withDb((db) => setPassword(db, username, password));

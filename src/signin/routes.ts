@@ -44,7 +44,7 @@ export async function signOutRoutes(scope: FastifyInstance, services: Services):
     const target = body.post_logout_redirect_uri;
     if (hint && target) {
       const audience = await idTokenHintAudience(services.keys, config.issuer, hint);
-      const client = audience ? await findAuthorizationClient(db, audience.clientId) : undefined;
+      const client = audience ? await findAuthorizationClient(db, audience.clientId, config.issuer) : undefined;
       if (client?.postLogoutRedirectUris.includes(target)) {
         const next = new URL(target);
         if (body.state) next.searchParams.set('state', body.state);

@@ -40,7 +40,7 @@ export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, 
     // roles the app may carry, whatever the person holds.
     let roleFilter: readonly string[] | 'all' = 'all';
     if (claims.app_instance !== undefined) {
-      const client = await findAuthorizationClient(db, claims.cid);
+      const client = await findAuthorizationClient(db, claims.cid, issuer);
       if (client?.appInstance !== claims.app_instance) throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
       roleFilter = client.roleFilter;
     }

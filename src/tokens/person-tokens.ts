@@ -26,7 +26,7 @@ export interface GrantClient {
 export async function authenticateGrantClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<GrantClient> {
   if (!presented) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   if (presented.secretCandidates.every((candidate) => candidate === '')) {
-    const client = await findAuthorizationClient(deps.db, presented.clientId);
+    const client = await findAuthorizationClient(deps.db, presented.clientId, deps.issuer);
     if (!client?.publicClient) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
     return { client, secretId: null };
   }

@@ -23,6 +23,7 @@ export async function refreshTokenGrant(deps: TokenServiceDeps, grant: GrantClie
   const row = await findRefreshToken(deps.db, tokenHash);
   const now = nowSeconds();
   const { client } = grant;
+  if (!client.issuesRefreshTokens) throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use refresh_token');
   if (!row || row.client_id !== client.clientId) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   if (row.app_instance !== client.appInstance || row.expires_at <= now || row.revoked_at !== null) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   const denials = [{ kind: 'refresh_family' as const, value: row.family_id }, ...(row.secret_id ? [{ kind: 'sid' as const, value: row.secret_id }] : [])];

@@ -7,6 +7,7 @@ import type { AppRow } from '../apps/store.js';
 import { readSettings } from '../apps/settings.js';
 import { appPerms, appScope } from '../apps/grants.js';
 import { resolveApiToken } from '../identity/service.js';
+import { markApiTokenUsed } from '../identity/store.js';
 import { rolesToPerms } from '../identity/roles.js';
 import { matchSecret } from '../secrets/service.js';
 import type { VerifyContext } from '../secrets/verifier.js';
@@ -97,6 +98,7 @@ export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | u
   if (!holder) throw fail('API_TOKEN_INVALID');
   const perms = rolesToPerms(holder.roles);
   const now = nowSeconds();
+  await markApiTokenUsed(deps.db, holder.tokenId, now);
   const signed = await signAccessToken(deps.keys, deps.issuer, {
     sub: holder.username,
     azp: API_TOKEN_CLIENT_ID,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { redirectUriAllowed, redirectWith } from '../../src/authorization/redirect-uri.js';
 import { isValidChallenge, verifierMatches } from '../../src/authorization/pkce.js';
+import { candidateOrganizations } from '../../src/authorization/service.js';
 import { passwordProblem } from '../../src/signin/passwords.js';
 import { csrfKey, csrfToken, csrfTokenMatches, readCookie } from '../../src/signin/sessions.js';
 
@@ -88,5 +89,13 @@ describe('CSRF token and cookies', () => {
     assert.equal(readCookie(`a=b; orgauth_session=${cookie}; c=d`, 'orgauth_session'), cookie);
     assert.equal(readCookie('orgauth_session=short', 'orgauth_session'), undefined);
     assert.equal(readCookie(`xorgauth_session=${cookie}`, 'orgauth_session'), undefined);
+  });
+});
+
+describe('which organizations a person may sign in to through a client', () => {
+  it('the person\'s orgs the client serves, oldest membership first; every one of them for a client of any org', () => {
+    assert.deepEqual(candidateOrganizations(['b', 'a', 'c'], ['a', 'c']), ['a', 'c']);
+    assert.deepEqual(candidateOrganizations(['b'], ['a']), []);
+    assert.deepEqual(candidateOrganizations(['b', 'a'], 'any'), ['b', 'a']);
   });
 });

@@ -4,12 +4,14 @@ import { initial } from './001_initial.js';
 import { listActiveAppsIndex } from './002_list_active_apps_index.js';
 import { policy } from './003_policy.js';
 import { signin } from './004_signin.js';
+import { console005 } from './005_console.js';
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_list_active_apps_index': listActiveAppsIndex,
   '003_policy': policy,
   '004_signin': signin,
+  '005_console': console005,
 };
 
 export const migrationProvider: MigrationProvider = {
