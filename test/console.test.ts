@@ -267,7 +267,7 @@ describe('the console in Chromium', { skip }, () => {
       await confirm(page, 'Regenerate secret');
       const alert = page.getByRole('alert');
       await alert.getByText(/Refused \(403\)/).waitFor();
-      assert.match(await alert.innerText(), /above its own/i, 'the API\'s own message');
+      assert.match(await alert.innerText(), /The app holds the role 'org_owner', which is above the caller's own/, 'the API\'s own message');
       await assertSecretWorks(server, ownersApp.clientId, ownersApp.clientSecret, 'the owner\'s secret after the refused regenerate');
 
       // The audit log is for owners and admins: the API's refusal again.
