@@ -43,7 +43,7 @@ describe('orgauth user set-password', () => {
     assert.equal((await signIn(admin.username, second)).status, 303);
   });
 
-  it('refuses a short password, one containing the username, empty input and an unknown user (exit 1, one line, no echo)', async () => {
+  it('refuses a short password, one containing the username, empty input and an unknown user (exit 1, one line and one JSON failure, no echo)', async () => {
     const cases: Array<[string, string, RegExp]> = [
       [admin.username, 'Short1!', /at least 12 characters/],
       [admin.username, `my ${admin.username} pass`, /must not contain the username/],
@@ -54,7 +54,11 @@ describe('orgauth user set-password', () => {
       const r = await server.cliRaw(['user', 'set-password', '--username', username, '--json'], `${password}\n`);
       assert.equal(r.code, 1, `${username}: ${r.stdout}`);
       assert.match(r.stderr, message);
-      assert.equal(r.stdout, '');
+      // With --json the failure is also one {error, message} object on stdout.
+      const failure = JSON.parse(r.stdout) as { error: string; message: string };
+      assert.match(failure.message, message);
+      assert.equal(typeof failure.error, 'string');
+      if (password) assert.equal(r.stdout.includes(password), false, 'the password is never echoed');
       if (password) assert.equal(r.stderr.includes(password), false, 'the password is never echoed');
     }
   });

@@ -82,7 +82,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
 
   scope.post(AUTHORIZATION_PATH, {
     config: routeConfig,
-    schema: { tags: ['Authentication'], operationId: 'postDiscovery', summary: 'The sign-in form', hide: true, consumes: ['application/x-www-form-urlencoded'] },
+    schema: { tags: ['Authentication'], operationId: 'postDiscovery', summary: 'Submit the sign-in form (from the page the authorization endpoint shows)', consumes: ['application/x-www-form-urlencoded'] },
   }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const nonce = readCookie(request.headers.cookie, LOGIN_COOKIE);

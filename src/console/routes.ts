@@ -55,15 +55,17 @@ export async function consoleRoutes(scope: FastifyInstance): Promise<void> {
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(built.index);
   };
 
-  scope.get('/', async (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`));
-  scope.get(CONSOLE_PATH, async (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`));
-  scope.get(`${CONSOLE_PATH}/`, async (_request, reply) => sendIndex(reply));
-  scope.get<{ Params: { name: string } }>(`${CONSOLE_PATH}/assets/:name`, async (request, reply) => {
+  // Pages and files of the console, not API operations: left out of the OpenAPI document.
+  const page = { schema: { hide: true } };
+  scope.get('/', page, async (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`));
+  scope.get(CONSOLE_PATH, page, async (_request, reply) => reply.redirect(`${CONSOLE_PATH}/`));
+  scope.get(`${CONSOLE_PATH}/`, page, async (_request, reply) => sendIndex(reply));
+  scope.get<{ Params: { name: string } }>(`${CONSOLE_PATH}/assets/:name`, page, async (request, reply) => {
     const type = ASSETS[request.params.name];
     const body = built?.assets.get(request.params.name);
     if (type === undefined || body === undefined) throw fail('NOT_FOUND', 'No such console file');
     return reply.header('cache-control', 'no-cache').type(type).send(body);
   });
   // Every other path under /console is a page of the app (deep links, the OAuth callback).
-  scope.get(`${CONSOLE_PATH}/*`, async (_request, reply) => sendIndex(reply));
+  scope.get(`${CONSOLE_PATH}/*`, page, async (_request, reply) => sendIndex(reply));
 }

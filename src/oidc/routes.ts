@@ -57,7 +57,7 @@ export async function userInfoRoutes(scope: FastifyInstance, services: Services)
     response: { 200: UserInfo, ...errorResponses(401, 429, 500) },
   };
   app.get('/userinfo', { schema: { ...schema, operationId: 'getUserInfo' } }, handler);
-  app.post('/userinfo', { schema: { ...schema, operationId: 'postUserInfo', hide: true } }, handler);
+  app.post('/userinfo', { schema: { ...schema, operationId: 'postUserInfo', description: 'The same as GET (OpenID Connect Core §5.3.1 allows both).' } }, handler);
 }
 
 declare module 'fastify' {

@@ -8,6 +8,7 @@ import { loadConfig } from '../config.js';
 import { openStorage } from '../storage.js';
 import type { Db } from '../db/database.js';
 import { removeMember } from '../identity/service.js';
+import { fail } from '../errors/errors.js';
 import { passwordProblem } from './passwords.js';
 import { setPassword } from './service.js';
 
@@ -38,7 +39,7 @@ export async function readFirstLine(input: NodeJS.ReadStream = process.stdin): P
 
 function checkedPassword(username: string, password: string): string {
   const problem = passwordProblem(username, password);
-  if (problem) throw new Error(problem);
+  if (problem) throw fail('PASSWORD_RULE', problem);
   return password;
 }
 
