@@ -13,6 +13,8 @@ import type { Services } from './http/services.js';
 import { countingCache } from './http/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
+import { createEpochBumper } from './redis/app-epochs.js';
+import { createClientCache } from './tokens/client-cache.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -37,8 +39,12 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // Redis is optional and never fatal: without it one node works alone; while it is down, limits fail open.
   const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
+  // Copies of apps need epochs to be checked against: without Redis every request reads the database.
+  const cacheMs = config.clientCacheSeconds * 1000;
+  const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
+  const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, ...(redis ? { redis } : {}),
+    config, db, keys, verify, usage, logger, masterKey, epochs, ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

@@ -52,6 +52,13 @@ export const rateLimitStoreErrors = new Counter({
   registers: [registry],
 });
 
+export const databaseQueries = new Counter({
+  name: 'orgauth_db_queries_total',
+  help: 'Statements sent to the database (SQLite or PostgreSQL), by outcome (ok, error)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 const verifiedSecretCache = new Counter({
   name: 'orgauth_verified_secret_cache_total',
   help: 'Verified-secret cache lookups by result (hit, miss)',

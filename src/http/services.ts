@@ -6,6 +6,8 @@ import type { KeyRing } from '../keys/keyring.js';
 import type { VerifyContext } from '../secrets/verifier.js';
 import type { UsageRecorder } from '../secrets/usage.js';
 import type { RedisLink } from '../redis/connection.js';
+import type { EpochBumper } from '../redis/app-epochs.js';
+import type { ClientCache } from '../tokens/client-cache.js';
 
 export interface Services {
   readonly config: Config;
@@ -18,4 +20,8 @@ export interface Services {
   readonly masterKey: Buffer;
   /** Present when REDIS_URL is set: shared rate limits and key-change events. */
   readonly redis?: RedisLink;
+  /** This node's copies of apps for client authentication: with Redis and ORGAUTH_CLIENT_CACHE_SECONDS > 0 only. */
+  readonly clients?: ClientCache;
+  /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
+  readonly epochs: EpochBumper;
 }

@@ -19,6 +19,12 @@ export interface RedisLink {
   budgetCommand<T>(topic: string, command: (client: Redis) => Promise<T>): Promise<T | undefined>;
   /** True while the breaker is open: budgets are per node. */
   isDegraded(): boolean;
+  /**
+   * Grows on every sign that Redis may have lost or reverted data, or that this node may have
+   * missed a write: a connection error or close, a reconnect, a failed or slow command. What a node
+   * cached on the strength of Redis under an older generation is not trusted any more.
+   */
+  generation(): number;
   /** Round trip to Redis within `timeoutMs`; false when it is unreachable. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** A warning, at most once per WARN_EVERY_MS per topic, so an outage does not flood the log. */
@@ -68,8 +74,12 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     // Only the error's message: an ioredis error can carry the command's arguments.
     logger.warn({ redis: topic, reason: error instanceof Error ? error.message : undefined }, message);
   };
+  let generation = 0;
+  const distrust = () => { generation += 1; };
+  for (const event of ['error', 'close', 'reconnecting', 'end'] as const) client.on(event, distrust);
   let wasReady = false;
   client.on('ready', () => {
+    distrust();
     if (wasReady) logger.info('Redis connection restored: rate limits are shared again');
     wasReady = true;
     lastWarned.clear();
@@ -91,13 +101,16 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
       return undefined;
     }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), BUDGET_COMMAND_TIMEOUT_MS); });
+    // The deadline is checked once the event loop has read its sockets (setImmediate runs after the
+    // poll phase): a reply that arrived while this process was busy is not mistaken for a slow Redis.
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => setImmediate(() => resolve('timeout')), BUDGET_COMMAND_TIMEOUT_MS); });
     try {
       const result = await Promise.race([command(client), timeout]);
       if (result === 'timeout') throw new Error(`no answer within ${BUDGET_COMMAND_TIMEOUT_MS} ms`);
       return result;
     } catch (error) {
       breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
+      distrust();
       warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);
       return undefined;
     } finally {
@@ -110,6 +123,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     prefix,
     budgetCommand,
     isDegraded: () => Date.now() < breakerOpenUntil || client.status !== 'ready',
+    generation: () => generation,
     isReady: () => client.status === 'ready',
     async ping(timeoutMs = 1_000) {
       if (client.status !== 'ready') return false;

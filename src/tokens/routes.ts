@@ -10,6 +10,7 @@ import type { Services } from '../http/services.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenServiceDeps } from './service.js';
 import { introspect, revoke } from './introspection.js';
+import { authenticateUnderBudgets } from './client-gate.js';
 
 const TAGS = ['Authentication'];
 
@@ -51,7 +52,10 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     if (request.body === undefined || request.body === null) request.body = {};
   });
 
-  const deps: TokenServiceDeps = { db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage };
+  const deps: TokenServiceDeps = {
+    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage,
+    ...(services.clients ? { clients: services.clients } : {}),
+  };
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   const clientCredentials = {
@@ -164,9 +168,10 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
  * request counts against the client's own budget (429 past RATE_LIMIT_TOKEN). New grants call this.
  */
 export async function guardClientAuthentication(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<AuthenticatedClient> {
-  const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
-  await request.clientAuthenticated?.(client.app.id);
-  return client;
+  const presented = presentedClient(request.headers.authorization, params);
+  // No gate: the request claimed no client id (its address was counted), so it cannot authenticate.
+  if (!request.clientGate) return authenticateClient(deps, presented);
+  return authenticateUnderBudgets(deps, request.clientGate, presented);
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */
