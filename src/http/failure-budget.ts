@@ -6,13 +6,17 @@
 // attempts wait for one of those to settle instead of being checked at once. A success frees its
 // place and is never counted, so a burst of right secrets is only queued, never refused; a burst of
 // wrong ones gets exactly `max` checks. In Redis when configured and answering (one budget for all
-// nodes), else in this process (the per-node fallback).
+// nodes), else in this process (the per-node fallback). This node mirrors its own Redis reservations
+// and failures in memory, so falling back mid-window keeps counting what the node already checked.
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
 import { rateLimitStoreErrors } from './metrics.js';
 
 /** A reservation names its store and window, so settling it never touches another window. */
-export type Reservation = { readonly window: string; readonly store: 'redis' | 'memory' };
+export type Reservation =
+  | { readonly window: string; readonly store: 'memory' }
+  /** `mirror`: the same reservation in this node's memory. */
+  | { readonly window: string; readonly store: 'redis'; readonly mirror: Reservation };
 
 export type ReserveResult =
   | { readonly reserved: Reservation }
@@ -21,6 +25,11 @@ export type ReserveResult =
 
 export interface FailureBudget {
   reserve(key: string): Promise<ReserveResult>;
+  /**
+   * A failure the shared budget already counted without a reservation (the token path's one-round-trip
+   * script): mirrored in this node's memory like a reservation, so a fallback mid-window keeps it.
+   */
+  mirrorFailure(key: string): void;
   /** The attempt ended: `failed` when its client authentication failed. */
   settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
   readonly budget: RateBudget;
@@ -31,6 +40,8 @@ type TryResult = { readonly reserved: Reservation } | { readonly wait: true } | 
 
 interface FailureStore {
   tryReserve(key: string): Promise<TryResult | undefined>;
+  /** Counts a reservation another store granted (the memory mirror of a Redis reservation). */
+  mirror?(key: string): Reservation;
   settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
 }
 
@@ -65,16 +76,27 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
     async reserve(key) {
       const deadline = Date.now() + MAX_WAIT_MS;
       for (;;) {
-        const result = (primary && await primary.tryReserve(key)) ?? await memory.tryReserve(key) as TryResult;
+        const shared = primary && await primary.tryReserve(key);
+        const result = shared ?? await memory.tryReserve(key) as TryResult;
+        if ('reserved' in result && result.reserved.store === 'redis') {
+          return { reserved: { ...result.reserved, mirror: memory.mirror!(key) } };
+        }
         if (!('wait' in result)) return result;
         if (Date.now() >= deadline) return { retryAfter: 1 };
         await nextSettle(key);
       }
     },
+    mirrorFailure(key) {
+      void memory.settle(key, memory.mirror!(key), true);
+    },
     async settle(key, reservation, failed) {
       try {
-        if (reservation.store === 'redis' && primary) await primary.settle(key, reservation, failed);
-        else await memory.settle(key, reservation, failed);
+        if (reservation.store === 'redis') {
+          await memory.settle(key, reservation.mirror, failed);
+          await primary?.settle(key, reservation, failed);
+        } else {
+          await memory.settle(key, reservation, failed);
+        }
       } finally {
         wake(key);
       }
@@ -106,6 +128,12 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore 
     return entry;
   };
   return {
+    mirror(key) {
+      const now = Date.now();
+      const entry = live(key, now) ?? open(key, now);
+      entry.pending += 1;
+      return { window: entry.id, store: 'memory' };
+    },
     async tryReserve(key) {
       const now = Date.now();
       const entry = live(key, now) ?? open(key, now);
@@ -174,7 +202,8 @@ function redisFailureStore(budget: RateBudget, redis: RedisLink): FailureStore {
         return undefined;
       }
       const [outcome, waitMs, window] = reply;
-      if (outcome === 1) return { reserved: { window, store: 'redis' } };
+      // The mirror is filled in by createFailureBudget.
+      if (outcome === 1) return { reserved: { window, store: 'redis', mirror: { window: '', store: 'memory' } } };
       if (outcome === 2) return { wait: true };
       return { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
     },

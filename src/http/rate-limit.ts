@@ -115,18 +115,22 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       await failures.settle(keys.failures, reserved.reserved, false);
       await countAuthenticated(appId);
     };
+    // One Redis timeout per request at most: after one, this request uses the per-node budgets.
+    let redisFailed = false;
     request.clientGate = {
       generation: () => services.redis?.generation() ?? 0,
       async readEpoch(appId) {
-        if (!services.redis) return undefined;
+        if (!services.redis || redisFailed) return undefined;
         const redis = services.redis;
         const epoch = await redis.budgetCommand('epochs', (client) => client.get(epochKey(redis, appId)));
+        if (epoch === undefined) redisFailed = true;
         return epoch;
       },
       async decide(appId, outcome, condition) {
         gated.add(request);
-        const answer = gateScript ? await gateScript(keys, appId, outcome, condition) : undefined;
+        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition) : undefined;
         if (answer === undefined) {
+          redisFailed = true;
           // Redis did not answer: a copy cannot be checked against its epoch; read the database.
           if (condition.epoch !== undefined) return { stale: true, epoch: undefined };
           await perNode(appId, outcome);
@@ -136,7 +140,9 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
           case 'stale': return { stale: true, epoch: answer.epoch };
           case 'refused': throw refuse(answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
           case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch };
-          case 'failureCounted': return { stale: false, createdEpoch: answer.createdEpoch };
+          case 'failureCounted':
+            failures.mirrorFailure(keys.failures);
+            return { stale: false, createdEpoch: answer.createdEpoch };
           case 'counted':
             if (answer.count > budget.max) throw refuse('token', budget, answer.reset);
             setRateLimitHeaders(reply, budget, answer.count, answer.reset);

@@ -13,8 +13,10 @@ export interface RedisLink {
   isReady(): boolean;
   /**
    * Runs a budget command within BUDGET_COMMAND_TIMEOUT_MS; undefined when Redis is down, slow or
-   * the circuit breaker is open (then callers use their per-node budget). One failure or timeout
-   * opens the breaker for BREAKER_OPEN_MS, so a hung Redis costs a request at most one timeout.
+   * the circuit breaker is open (then callers use their per-node budget, see isDegraded).
+   * BREAKER_AFTER_FAILURES failures or timeouts in a row open the breaker for BREAKER_OPEN_MS, so
+   * a hung Redis costs a request about one timeout, and one late reply on a busy machine does not
+   * switch every budget to per-node counting.
    */
   budgetCommand<T>(topic: string, command: (client: Redis) => Promise<T>): Promise<T | undefined>;
   /** True while the breaker is open: budgets are per node. */
@@ -40,6 +42,7 @@ const CONNECT_TIMEOUT_MS = 2_000;
 export const BUDGET_COMMAND_TIMEOUT_MS = 50;
 /** After a failed or slow budget command, Redis is skipped this long before it is tried again. */
 export const BREAKER_OPEN_MS = 2_000;
+const BREAKER_AFTER_FAILURES = 2;
 
 export interface RedisOptions {
   readonly url: string;
@@ -94,6 +97,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
   }
 
   let breakerOpenUntil = 0;
+  let failuresInARow = 0;
   const budgetCommand = async <T>(topic: string, command: (c: Redis) => Promise<T>): Promise<T | undefined> => {
     if (Date.now() < breakerOpenUntil) return undefined;
     if (client.status !== 'ready') {
@@ -101,17 +105,20 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
       return undefined;
     }
     let timer: NodeJS.Timeout | undefined;
-    // The deadline is checked once the event loop has read its sockets (setImmediate runs after the
-    // poll phase): a reply that arrived while this process was busy is not mistaken for a slow Redis.
+    // When the timer fires, replies already waiting in the socket are read first (setImmediate runs
+    // after the poll phase): a busy event loop is not mistaken for a slow Redis.
     const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => setImmediate(() => resolve('timeout')), BUDGET_COMMAND_TIMEOUT_MS); });
     try {
       const result = await Promise.race([command(client), timeout]);
       if (result === 'timeout') throw new Error(`no answer within ${BUDGET_COMMAND_TIMEOUT_MS} ms`);
+      failuresInARow = 0;
       return result;
     } catch (error) {
-      breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
       distrust();
-      warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);
+      if (++failuresInARow >= BREAKER_AFTER_FAILURES) {
+        breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
+        warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);
+      }
       return undefined;
     } finally {
       clearTimeout(timer);
@@ -127,7 +134,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     isReady: () => client.status === 'ready',
     async ping(timeoutMs = 1_000) {
       if (client.status !== 'ready') return false;
-      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+      const timeout = new Promise<false>((resolve) => setTimeout(() => setImmediate(() => resolve(false)), timeoutMs).unref());
       return Promise.race([client.ping().then((reply) => reply === 'PONG', () => false), timeout]);
     },
     warn,
