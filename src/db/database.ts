@@ -44,8 +44,11 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
 
 /** Every statement sent, for orgauth_db_queries_total (what a token request costs the database is a figure operators watch). */
 function countQuery(event: LogEvent): void {
-  databaseQueries.inc({ outcome: event.level === 'query' ? 'ok' : 'error' });
+  const verb = /^\s*(\w+)/.exec(event.query.sql)?.[1]?.toLowerCase() ?? '';
+  databaseQueries.inc({ statement: STATEMENTS.has(verb) ? verb : 'other', outcome: event.level === 'query' ? 'ok' : 'error' });
 }
+
+const STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback']);
 
 /**
  * better-sqlite3 behind a bounded cache of prepared statements: Kysely's SQLite driver prepares

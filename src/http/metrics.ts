@@ -54,8 +54,8 @@ export const rateLimitStoreErrors = new Counter({
 
 export const databaseQueries = new Counter({
   name: 'orgauth_db_queries_total',
-  help: 'Statements sent to the database (SQLite or PostgreSQL), by outcome (ok, error)',
-  labelNames: ['outcome'] as const,
+  help: 'Statements sent to the database (SQLite or PostgreSQL), by statement (select, insert, update, delete, …) and outcome (ok, error)',
+  labelNames: ['statement', 'outcome'] as const,
   registers: [registry],
 });
 
