@@ -52,6 +52,13 @@ export const rateLimitStoreErrors = new Counter({
   registers: [registry],
 });
 
+export const redisRoundTrips = new Counter({
+  name: 'orgauth_redis_round_trips_total',
+  help: 'Commands, scripts and pipelines sent to Redis on the request path (each one round trip), by topic (rate-limit, epochs)',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
 export const databaseQueries = new Counter({
   name: 'orgauth_db_queries_total',
   help: 'Statements sent to the database (SQLite or PostgreSQL), by statement (select, insert, update, delete, …) and outcome (ok, error)',

@@ -3,6 +3,7 @@
 // queueing while it is down, callers fail open, and the connection keeps retrying in the background.
 import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { redisRoundTrips } from '../http/metrics.js';
 
 export interface RedisLink {
   /** Commands (rate limits, publish). Not in subscriber mode. */
@@ -104,6 +105,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
       warn(topic, 'Redis is unreachable: rate limits use per-node budgets until it is back');
       return undefined;
     }
+    redisRoundTrips.inc({ topic });
     let timer: NodeJS.Timeout | undefined;
     // When the timer fires, replies already waiting in the socket are read first (setImmediate runs
     // after the poll phase): a busy event loop is not mistaken for a slow Redis.
