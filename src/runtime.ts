@@ -36,7 +36,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     Promise.all([purgeDenylist(db, now), purgeIdempotency(db, now)]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
   }, HOUSEKEEPING_SECONDS * 1000);
   housekeeping.unref();
-  // Redis is optional and never fatal: without it one node works alone; while it is down, limits fail open.
+  // Redis is optional and never fatal: without it one node works alone; while it is down, budgets are per node.
   const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
   // Copies of apps need epochs to be checked against: without Redis every request reads the database.

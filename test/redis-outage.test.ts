@@ -1,5 +1,6 @@
-// Redis going away at runtime (SPEC §7/§8, "several nodes"): the node keeps serving, rate limits fail
-// open with a logged warning, /readyz reports it, and budgets are shared again once Redis is back.
+// Redis going away or hanging at runtime (SPEC §7/§8, "several nodes"): the node keeps serving on
+// per-node budgets with a logged warning, /readyz reports it, and budgets are shared again once
+// Redis is back.
 // Starts its own throw-away redis-server on a free port (skips without the binary).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

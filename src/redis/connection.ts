@@ -1,6 +1,7 @@
 // The node's Redis connection (REDIS_URL): shared rate-limit counters and "keys changed" events.
 // Redis is an accelerator, never a dependency for correctness: commands fail fast instead of
-// queueing while it is down, callers fail open, and the connection keeps retrying in the background.
+// queueing while it is down, callers fall back to per-node budgets, and the connection keeps
+// retrying in the background.
 import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { redisRoundTrips } from '../http/metrics.js';
@@ -65,7 +66,7 @@ export function connectionOptions(): IORedisOptions {
 
 /**
  * Connects, waiting at most `waitMs` for the first connection so the first requests after a start
- * already share counters; when Redis is not there yet the node starts anyway (fail open) and logs it.
+ * already share counters; when Redis is not there yet the node starts anyway (per-node budgets) and logs it.
  */
 export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<RedisLink> {
   const { logger, prefix } = options;
@@ -89,12 +90,12 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     lastWarned.clear();
   });
   // Without an 'error' listener ioredis would print every reconnect failure; with it, we decide.
-  client.on('error', (error: unknown) => warn('connection', 'Redis is unreachable: rate limits fail open on this node until it is back', error));
+  client.on('error', (error: unknown) => warn('connection', 'Redis is unreachable: rate limits use per-node budgets until it is back', error));
 
   const connected = client.connect().then(() => true, () => false);
   const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs).unref());
   if (!(await Promise.race([connected, timedOut]))) {
-    warn('connection', 'Redis is not reachable at start: starting anyway; rate limits fail open until it is');
+    warn('connection', 'Redis is not reachable at start: starting anyway; rate limits use per-node budgets until it is');
   }
 
   let breakerOpenUntil = 0;
