@@ -6,20 +6,20 @@
 //   auth_failures  RATE_LIMIT_AUTH_FAILURES failed client authentications per client id and address
 // A stranger who knows only a client id therefore spends its own address's budget, never the
 // client's. Counters live in Redis when it answers within a few milliseconds (window-counter.ts,
-// failure-budget.ts), else in this process: the per-node fallback. A 429 is thrown through the error
-// mapper, so it carries the CSP body (and the RFC 6749 fields) with Retry-After and RateLimit-*.
+// failure-budget.ts; at the token endpoints one script per request checks them all together with the
+// app's epoch, GATE below), else in this process: the per-node fallback. A 429 is thrown through the
+// error mapper, so it carries the CSP body (and the RFC 6749 fields) with Retry-After and RateLimit-*.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateBudget } from '../config.js';
 import { fail } from '../errors/errors.js';
 import { createFailureBudget } from './failure-budget.js';
-import { rateLimitRejections } from './metrics.js';
+import { rateLimitRejections, rateLimitStoreErrors } from './metrics.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from './services.js';
 import { createWindowCounter, type WindowCounter } from './window-counter.js';
 import type { RedisLink } from '../redis/connection.js';
 import { defineScript } from '../redis/scripts.js';
 import { epochKey, EPOCH_TTL_MS } from '../redis/app-epochs.js';
-import { rateLimitStoreErrors } from './metrics.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
