@@ -187,7 +187,51 @@ async function prepareOrgauth(): Promise<{ workloads: Workload[]; creds: Cred[] 
       workloads.push(w);
     }
   }
+  for (const w of workloads.filter((x) => CALLS_COUNTED.includes(x.name))) {
+    const line = await countCallsPerRequest(server.url, w);
+    notes.push(line);
+    log(line);
+  }
   return { workloads, creds: ccPool };
+}
+
+/** Workloads whose Redis and database calls per request are counted (issue: one round trip, no read). */
+const CALLS_COUNTED = ['client_credentials', 'introspect', 'get_app'];
+const COUNTED_REQUESTS = 200;
+const COUNTED_APPS = 20;
+
+/**
+ * Redis round trips and database statements per request in the steady state, counted by orgauth's
+ * own metrics (orgauth_redis_round_trips_total, orgauth_db_queries_total) over COUNTED_REQUESTS
+ * sequential requests cycling over COUNTED_APPS of the workload's requests, after one warm pass
+ * over those. Other users of a shared Redis or PostgreSQL do not disturb the count.
+ */
+async function countCallsPerRequest(url: string, w: Workload): Promise<string> {
+  const requests = (await w.requests()).slice(0, COUNTED_APPS);
+  const send = async (r: Request) => {
+    const res = await fetch(url + r.path, { method: r.method ?? 'GET', headers: r.headers as Record<string, string>, ...(r.body !== undefined ? { body: r.body as string } : {}) });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  for (const r of requests) await send(r);
+  const before = await callCounters(url);
+  let failed = 0;
+  for (let i = 0; i < COUNTED_REQUESTS; i++) if ((await send(requests[i % requests.length]!)) >= 300) failed += 1;
+  const after = await callCounters(url);
+  const per = (a: number, b: number) => ((a - b) / COUNTED_REQUESTS).toFixed(2);
+  return `orgauth ${w.name}, counted over ${COUNTED_REQUESTS} requests on ${requests.length} apps after a warm pass: `
+    + `${per(after.redis, before.redis)} Redis round trips and ${per(after.queries, before.queries)} database statements `
+    + `(${per(after.selects, before.selects)} reads) per request${failed ? `; ${failed} answered ≥ 300` : ''}`;
+}
+
+async function callCounters(url: string): Promise<{ redis: number; queries: number; selects: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const sum = (name: string, only?: RegExp) => {
+    let total = 0;
+    for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if (!only || only.test(m[1] ?? '')) total += Number(m[2]);
+    return total;
+  };
+  return { redis: sum('orgauth_redis_round_trips_total'), queries: sum('orgauth_db_queries_total'), selects: sum('orgauth_db_queries_total', /statement="select"/) };
 }
 
 async function preparePeers(creds: Cred[]): Promise<Workload[]> {

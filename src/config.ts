@@ -37,6 +37,21 @@ export interface Config {
     /** Failed sign-ins on the login page, per username and per address. */
     readonly signInFailures: RateBudget;
   };
+  /**
+   * ORGAUTH_CLIENT_CACHE_SECONDS (with Redis only; 0 switches the cache off): how long a node may
+   * serve client authentication from its own copy of an app and its secrets, and only while the
+   * app's epoch in Redis still matches it (docs/reliability.md, "Several nodes: the epoch cache").
+   * It is also how long a change waits before it is acknowledged when its epoch bump fails. The
+   * same value on every node.
+   */
+  readonly clientCacheSeconds: number;
+  /** Faults injected by the test suite (ORGAUTH_TEST_FAULTS); refused when NODE_ENV=production. */
+  readonly testFaults: TestFaults;
+}
+
+export interface TestFaults {
+  /** A change commits but its epoch bump is lost, as if Redis failed right after the commit. */
+  readonly loseEpochBumps: boolean;
 }
 
 export class ConfigError extends Error {
@@ -92,7 +107,31 @@ export function loadConfig(env: Env = process.env): Config {
       authFailures: parseBudget('RATE_LIMIT_AUTH_FAILURES', env.RATE_LIMIT_AUTH_FAILURES, '20/60'),
       signInFailures: parseBudget('RATE_LIMIT_SIGNIN_FAILURES', env.RATE_LIMIT_SIGNIN_FAILURES, '10/300'),
     },
+    clientCacheSeconds: parseClientCacheSeconds(env.ORGAUTH_CLIENT_CACHE_SECONDS),
+    testFaults: parseTestFaults(env.ORGAUTH_TEST_FAULTS, env.NODE_ENV),
   };
+}
+
+function parseClientCacheSeconds(raw: string | undefined): number {
+  const value = raw?.trim();
+  if (!value) return 10;
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds > 300) {
+    throw new ConfigError(`ORGAUTH_CLIENT_CACHE_SECONDS must be an integer from 0 to 300; got '${value.slice(0, 80)}'`);
+  }
+  return seconds;
+}
+
+/** Test-only fault injection: a production node must never be able to lose a change's propagation. */
+const TEST_FAULTS = ['lose-epoch-bumps'] as const;
+
+function parseTestFaults(raw: string | undefined, nodeEnv: string | undefined): TestFaults {
+  const names = (raw ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) return { loseEpochBumps: false };
+  if (nodeEnv?.trim() === 'production') throw new ConfigError('ORGAUTH_TEST_FAULTS is for the test suite only and is refused when NODE_ENV=production');
+  const unknown = names.find((name) => !(TEST_FAULTS as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new ConfigError(`ORGAUTH_TEST_FAULTS may name only ${TEST_FAULTS.join(', ')}; got '${unknown.slice(0, 80)}'`);
+  return { loseEpochBumps: names.includes('lose-epoch-bumps') };
 }
 
 function parsePort(raw: string | undefined): number {

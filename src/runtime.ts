@@ -20,6 +20,8 @@ import { createLogger } from './http/logging.js';
 import { metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
+import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
+import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -36,6 +38,10 @@ export interface Services {
   readonly masterKey: Buffer;
   /** Present when REDIS_URL is set: shared rate limits and key-change events. */
   readonly redis?: RedisLink;
+  /** This node's copies of apps for client authentication: with Redis and ORGAUTH_CLIENT_CACHE_SECONDS > 0 only. */
+  readonly clients?: ClientCache;
+  /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
+  readonly epochs: EpochBumper;
 }
 
 export interface Runtime extends Services {
@@ -62,8 +68,12 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // Redis is optional and never fatal: without it one node works alone; while it is down, budgets are per node.
   const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
+  // Copies of apps need epochs to be checked against: without Redis every request reads the database.
+  const cacheMs = config.clientCacheSeconds * 1000;
+  const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
+  const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, ...(redis ? { redis } : {}),
+    config, db, keys, verify, usage, logger, masterKey, epochs, ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, sql, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, Migrator, sql, PostgresAdapter, PostgresDialect, SqliteDialect, type LogEvent, type SqliteDatabase, type Transaction } from 'kysely';
+import { metrics } from '../metrics/metrics.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
@@ -24,7 +25,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: countQuery });
   }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const fileName = path.join(config.dataDir, SQLITE_FILE);
@@ -45,8 +46,16 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   // and the usage flush, which batches its writes (src/secrets/usage.ts) — and changes that arrive
   // together share one commit (group-commit.ts).
   file.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: countQuery });
 }
+
+/** Every statement sent, for orgauth_db_queries_total (what a token request costs the database is a figure operators watch). */
+function countQuery(event: LogEvent): void {
+  const verb = /^\s*(\w+)/.exec(event.query.sql)?.[1]?.toLowerCase() ?? '';
+  metrics.databaseQuery(STATEMENTS.has(verb) ? verb : 'other', event.level === 'query' ? 'ok' : 'error');
+}
+
+const STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback']);
 
 /**
  * The database holds verifiers, sealed keys and the audit log: only its owner may read it. A new

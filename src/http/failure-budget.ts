@@ -25,6 +25,11 @@ export type ReserveResult =
 
 export interface FailureBudget {
   reserve(key: string): Promise<ReserveResult>;
+  /**
+   * A failure the shared budget already counted without a reservation (the token path's one-round-trip
+   * script): mirrored in this node's memory like a reservation, so a fallback mid-window keeps it.
+   */
+  mirrorFailure(key: string): void;
   /** The attempt ended: `failed` when its client authentication failed. */
   settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
   readonly budget: RateBudget;
@@ -80,6 +85,9 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
         if (Date.now() >= deadline) return { retryAfter: 1 };
         await nextSettle(key);
       }
+    },
+    mirrorFailure(key) {
+      void memory.settle(key, memory.mirror!(key), true);
     },
     async settle(key, reservation, failed) {
       try {

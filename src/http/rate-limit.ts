@@ -6,16 +6,21 @@
 //   auth_failures  RATE_LIMIT_AUTH_FAILURES failed client authentications per client id and address
 // A stranger who knows only a client id therefore spends its own address's budget, never the
 // client's. Counters live in Redis when it answers within a few milliseconds (window-counter.ts,
-// failure-budget.ts), else in this process: the per-node fallback. A 429 is thrown through the error
-// mapper, so it carries the CSP body (and the RFC 6749 fields) with Retry-After and RateLimit-*.
+// failure-budget.ts; at the token endpoints one script per request checks them all together with the
+// app's epoch, GATE below), else in this process: the per-node fallback. A 429 is thrown through the
+// error mapper, so it carries the CSP body (and the RFC 6749 fields) with Retry-After and RateLimit-*.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateBudget } from '../config.js';
-import { fail, isOrgAuthError } from '../errors/errors.js';
-import { createFailureBudget, type Reservation } from './failure-budget.js';
+import { fail } from '../errors/errors.js';
+import { createFailureBudget } from './failure-budget.js';
 import { metrics } from '../metrics/metrics.js';
+import type { ClientGate, EpochCondition, KnownOutcome } from '../tokens/client-gate.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from '../runtime.js';
 import { createWindowCounter, type WindowCounter } from './window-counter.js';
+import type { RedisLink } from '../redis/connection.js';
+import { defineScript } from '../redis/scripts.js';
+import { epochKey, EPOCH_TTL_MS } from '../redis/app-epochs.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
@@ -28,34 +33,25 @@ export async function limitManagementApi(scope: FastifyInstance, services: Servi
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The failed-authentication reservation this request holds, until it settles. */
-    authAttempt?: { key: string; reservation: Reservation };
     /**
-     * Set on token-endpoint requests that present client credentials: every grant calls it once the
-     * client has authenticated (see guardClientAuthentication), to count the request against the
-     * client's own budget instead of its address's.
+     * Set on token-endpoint requests that present client credentials: the budgets client
+     * authentication answers to (see guardClientAuthentication, which every grant calls).
      */
-    clientAuthenticated?: (clientId: string) => Promise<void>;
-    authenticatedClientId?: string;
+    clientGate?: ClientGate;
   }
 }
 
 /**
- * Token endpoints, before any secret is checked: requests without client credentials count against
- * their address; requests with them need their address's budget not to be spent and a place in the
- * failed-authentication budget of (client id, address). What authenticates counts against the client
- * id, what does not against the address.
+ * Token endpoints: requests without client credentials count against their address; requests with
+ * them get a ClientGate, so that what authenticates counts against the client id and what does not
+ * against the address and the failed-authentication budget of (client id, address).
  */
 export async function limitTokenEndpoints(scope: FastifyInstance, services: Services): Promise<void> {
   const budget = services.config.rateLimits.token;
   const counter = createWindowCounter('token', budget, services.redis);
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
-  const settle = async (request: FastifyRequest, failed: boolean) => {
-    const attempt = request.authAttempt;
-    if (!attempt) return;
-    request.authAttempt = undefined; // settled once, whichever hook comes first
-    await failures.settle(attempt.key, attempt.reservation, failed);
-  };
+  const gateScript = services.redis ? redisGate(services.redis, budget, failures.budget) : undefined;
+  const gated = new WeakSet<FastifyRequest>();
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
     const clientId = claimedClientId(request);
@@ -63,37 +59,89 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       await countAgainst(counter, 'token', budget, addressKey(request), reply);
       return;
     }
-    const spent = await counter.peek(unauthenticatedKey(request));
-    if (spent.count >= budget.max) {
-      metrics.rateLimited('token');
-      throw tooManyRequests('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
-    }
-    request.clientAuthenticated = async (authenticated: string) => {
-      request.authenticatedClientId = authenticated;
-      await countAgainst(counter, 'token', budget, `client:${authenticated}`, reply);
+    const keys = {
+      address: unauthenticatedKey(request),
+      failures: failureKey(request),
     };
-    const key = failureKey(request);
-    const result = await failures.reserve(key);
-    if ('retryAfter' in result) {
-      metrics.rateLimited('auth_failures');
-      throw tooManyRequests('auth_failures', failures.budget, result.retryAfter);
-    }
-    request.authAttempt = { key, reservation: result.reserved };
-    // Every other outcome than a failed authentication settles when the response is done or the
-    // connection is gone, whichever way the request ended (a client may hang up at any point).
-    const release = () => void settle(request, false).catch((error: unknown) => request.log.warn({ err: error }, 'failed-authentication budget: release failed'));
-    if (reply.raw.closed || reply.raw.destroyed || request.raw.socket?.destroyed !== false) release();
-    else reply.raw.once('close', release);
+    // Per-node budgets (no Redis, or Redis not answering): the same rules, one store at a time.
+    const countFailure = async (): Promise<void> => {
+      const reserved = await failures.reserve(keys.failures);
+      if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+      await failures.settle(keys.failures, reserved.reserved, true);
+      await counter.hit(keys.address);
+    };
+    const addressSpent = async (): Promise<void> => {
+      const spent = await counter.peek(keys.address);
+      if (spent.count >= budget.max) throw refuse('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
+    };
+    const countAuthenticated = (appId: string) => countAgainst(counter, 'token', budget, `client:${appId}`, reply);
+    const perNode = async (appId: string | undefined, outcome: KnownOutcome): Promise<void> => {
+      await addressSpent();
+      if (outcome === 'failed' || appId === undefined) return countFailure();
+      // A success is never counted as a failure, but is refused once the failures are spent.
+      const reserved = await failures.reserve(keys.failures);
+      if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+      await failures.settle(keys.failures, reserved.reserved, false);
+      await countAuthenticated(appId);
+    };
+    // One Redis timeout per request at most: after one, this request uses the per-node budgets.
+    let redisFailed = false;
+    request.clientGate = {
+      generation: () => services.redis?.generation() ?? 0,
+      async readEpoch(appId) {
+        if (!services.redis || redisFailed) return undefined;
+        const redis = services.redis;
+        const epoch = await redis.budgetCommand('epochs', (client) => client.get(epochKey(redis, appId)));
+        if (epoch === undefined) redisFailed = true;
+        return epoch;
+      },
+      async decide(appId, outcome, condition) {
+        gated.add(request);
+        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition) : undefined;
+        if (answer === undefined) {
+          redisFailed = true;
+          // Redis did not answer: a copy cannot be checked against its epoch; read the database.
+          if (condition.epoch !== undefined) return { stale: true, epoch: undefined };
+          await perNode(appId, outcome);
+          return { stale: false, createdEpoch: false };
+        }
+        switch (answer.kind) {
+          case 'stale': return { stale: true, epoch: answer.epoch };
+          case 'refused': throw refuse(answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
+          case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch };
+          case 'failureCounted':
+            failures.mirrorFailure(keys.failures);
+            return { stale: false, createdEpoch: answer.createdEpoch };
+          case 'counted':
+            if (answer.count > budget.max) throw refuse('token', budget, answer.reset);
+            setRateLimitHeaders(reply, budget, answer.count, answer.reset);
+            return { stale: false, createdEpoch: answer.createdEpoch };
+        }
+      },
+      async checkSlowly(appId, check) {
+        gated.add(request);
+        await addressSpent();
+        const reserved = await failures.reserve(keys.failures);
+        if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+        let result: Awaited<ReturnType<typeof check>>;
+        try {
+          result = await check();
+        } catch (error) {
+          await failures.settle(keys.failures, reserved.reserved, false);
+          throw error;
+        }
+        await failures.settle(keys.failures, reserved.reserved, result === undefined);
+        if (result === undefined) await counter.hit(keys.address);
+        else await countAuthenticated(appId);
+        return result;
+      },
+    };
   });
-  // A failed client authentication is settled before the error is sent, so the next attempt sees it.
-  scope.addHook('onError', async (request, _reply, error) => {
-    if (isOrgAuthError(error) && error.errorName === 'OAUTH_INVALID_CLIENT') await settle(request, true);
-  });
-  // A request that claimed a client, was checked and did not authenticate is its address's traffic
-  // (a 429 cost no check and is not counted again).
+  // A request that claimed a client but was answered before its client authentication (a missing
+  // grant_type, say) is its address's traffic; a 429 cost nothing and is not counted again.
   scope.addHook('onSend', async (request, reply, payload) => {
-    if (request.clientAuthenticated && request.authenticatedClientId === undefined && reply.statusCode !== 429) {
-      request.clientAuthenticated = undefined;
+    if (request.clientGate && !gated.has(request) && reply.statusCode !== 429) {
+      gated.add(request);
       await counter.hit(unauthenticatedKey(request));
     }
     return payload;
@@ -109,13 +157,107 @@ function failureKey(request: FastifyRequest): string {
 async function countAgainst(counter: WindowCounter, name: BudgetName, budget: RateBudget, key: string, reply: FastifyReply): Promise<void> {
   const { count, resetMs } = await counter.hit(key);
   const reset = Math.max(1, Math.ceil(resetMs / 1000));
-  if (count > budget.max) {
-    metrics.rateLimited(name);
-    throw tooManyRequests(name, budget, reset);
-  }
+  if (count > budget.max) throw refuse(name, budget, reset);
+  setRateLimitHeaders(reply, budget, count, reset);
+}
+
+function setRateLimitHeaders(reply: FastifyReply, budget: RateBudget, count: number, resetSeconds: number): void {
   reply.header('ratelimit-limit', String(budget.max));
-  reply.header('ratelimit-remaining', String(budget.max - count));
-  reply.header('ratelimit-reset', String(reset));
+  reply.header('ratelimit-remaining', String(Math.max(0, budget.max - count)));
+  reply.header('ratelimit-reset', String(resetSeconds));
+}
+
+function refuse(name: BudgetName, budget: RateBudget, retryAfterSeconds: number) {
+  metrics.rateLimited(name);
+  return tooManyRequests(name, budget, retryAfterSeconds);
+}
+
+type ScriptAnswer =
+  | { readonly kind: 'stale'; readonly epoch: string | null }
+  | { readonly kind: 'refused'; readonly budget: 'token' | 'auth_failures'; readonly retryAfter: number }
+  | { readonly kind: 'wait'; readonly createdEpoch: boolean }
+  | { readonly kind: 'failureCounted'; readonly createdEpoch: boolean }
+  | { readonly kind: 'counted'; readonly count: number; readonly reset: number; readonly createdEpoch: boolean };
+
+// One round trip per token request. KEYS: [1] the app's epoch, [2] the address's count of requests
+// that did not authenticate, [3] the failed-authentication hash of (client id, address) as in
+// failure-budget.ts, [4] the client's token count. ARGV: [1] the expected epoch ('' = any), [2] an
+// epoch to set when the app has none ('' = none), [3] '1' authenticated / '0' failed, [4] token
+// window ms, [5] token max, [6] failure window ms, [7] failure max, [8] id of a new failure window,
+// [9] epoch lifetime ms.
+// Replies {kind, a, b, created}: 3 stale (b: the epoch or ''), 0 refused (a: ms left, b: budget),
+// 2 wait (the failure budget is full of checks in flight), 4 failure counted, 1 counted (a: count,
+// b: ms left).
+const GATE = `
+local e = redis.call('GET', KEYS[1])
+if ARGV[1] ~= '' and ARGV[1] ~= e then return {3, 0, e or ''} end
+local created = 0
+if not e and ARGV[2] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[9])
+  created = 1
+end
+local tmax = tonumber(ARGV[5])
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tmax then
+  local t = redis.call('PTTL', KEYS[2])
+  if t <= 0 then t = tonumber(ARGV[4]) end
+  return {0, t, 'token', created}
+end
+local fmax = tonumber(ARGV[7])
+local f = tonumber(redis.call('HGET', KEYS[3], 'f') or '0')
+if f >= fmax then
+  local t = redis.call('PTTL', KEYS[3])
+  if t <= 0 then t = tonumber(ARGV[6]) end
+  return {0, t, 'auth_failures', created}
+end
+if ARGV[3] == '0' then
+  if f + tonumber(redis.call('HGET', KEYS[3], 'p') or '0') >= fmax then return {2, 0, '', created} end
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    redis.call('HSET', KEYS[3], 'w', ARGV[8])
+    redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  end
+  redis.call('HINCRBY', KEYS[3], 'f', 1)
+  redis.call('INCR', KEYS[2])
+  if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+  return {4, 0, '', created}
+end
+local c = redis.call('INCR', KEYS[4])
+local t = redis.call('PTTL', KEYS[4])
+if t < 0 then
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  t = tonumber(ARGV[4])
+end
+return {1, c, tostring(t), created}`;
+
+let gateWindows = 0;
+
+/** The GATE script through the link's budget command (50 ms, circuit breaker): undefined when Redis did not answer. */
+function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget) {
+  const script = defineScript(GATE);
+  const tokenWindowMs = String(token.windowSeconds * 1000);
+  const failureWindowMs = String(authFailures.windowSeconds * 1000);
+  const key = (name: string, id: string) => `${redis.prefix}rl:${name}:${id}`;
+  return async (keys: { address: string; failures: string }, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition): Promise<ScriptAnswer | undefined> => {
+    const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
+      epochKey(redis, appId ?? ''), key('token', keys.address), key('auth_failures', keys.failures), key('token', `client:${appId ?? ''}`),
+    ], [
+      condition.epoch ?? '', appId !== undefined ? condition.createEpoch ?? '' : '', outcome === 'authenticated' && appId !== undefined ? '1' : '0',
+      tokenWindowMs, String(token.max), failureWindowMs, String(authFailures.max), `${process.pid}.${Date.now()}.g${++gateWindows}`, String(EPOCH_TTL_MS),
+    ]) as Promise<[number, number, string, number]>);
+    if (!reply) {
+      metrics.rateLimitStoreFailed('token');
+      return undefined;
+    }
+    const [kind, a, b, created] = reply;
+    const createdEpoch = created === 1;
+    const seconds = (ms: number) => Math.max(1, Math.ceil(Number(ms) / 1000));
+    switch (kind) {
+      case 3: return { kind: 'stale', epoch: b === '' ? null : b };
+      case 0: return { kind: 'refused', budget: b === 'token' ? 'token' : 'auth_failures', retryAfter: seconds(a) };
+      case 2: return { kind: 'wait', createdEpoch };
+      case 4: return { kind: 'failureCounted', createdEpoch };
+      default: return { kind: 'counted', count: Number(a), reset: seconds(Number(b)), createdEpoch };
+    }
+  };
 }
 
 const DESCRIPTION: Readonly<Record<BudgetName, string>> = {

@@ -19,6 +19,7 @@ import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
 import { maskedUrl } from './logging.js';
+import { bumpEpochsOfChangedApps } from './app-changes.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
 import type { Services } from '../runtime.js';
@@ -91,6 +92,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     management.addHook('onRequest', requireOrgCaller(services));
     // Rate limit first: a refused request claims no Idempotency-Key and costs no replay.
     await limitManagementApi(management, services);
+    bumpEpochsOfChangedApps(management, services);
     registerIdempotency(management, services);
     await appRoutes(management, services);
     await secretRoutes(management, services);

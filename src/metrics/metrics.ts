@@ -22,6 +22,10 @@ export interface Metrics {
   rateLimitStoreFailed(budget: string): void;
   /** A lookup in the verified-secret cache: a hit spares a KDF run. */
   verifiedSecretLookup(result: 'hit' | 'miss'): void;
+  /** One command, script or pipeline sent to Redis on the request path, by topic (rate-limit, epochs). */
+  redisRoundTrip(topic: string): void;
+  /** One statement sent to the database, by verb (select, insert, …) and outcome (ok, error). */
+  databaseQuery(statement: string, outcome: 'ok' | 'error'): void;
 }
 
 export const registry = new Registry();
@@ -70,6 +74,20 @@ const rateLimitStoreErrors = new Counter({
   registers: [registry],
 });
 
+const redisRoundTrips = new Counter({
+  name: 'orgauth_redis_round_trips_total',
+  help: 'Commands, scripts and pipelines sent to Redis on the request path (each one round trip), by topic (rate-limit, epochs)',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
+const databaseQueries = new Counter({
+  name: 'orgauth_db_queries_total',
+  help: 'Statements sent to the database (SQLite or PostgreSQL), by statement (select, insert, update, delete, …) and outcome (ok, error)',
+  labelNames: ['statement', 'outcome'] as const,
+  registers: [registry],
+});
+
 const verifiedSecretCache = new Counter({
   name: 'orgauth_verified_secret_cache_total',
   help: 'Verified-secret cache lookups by result (hit, miss)',
@@ -87,4 +105,6 @@ export const metrics: Metrics = {
   rateLimited: (budget) => rateLimitRejections.inc({ budget }),
   rateLimitStoreFailed: (budget) => rateLimitStoreErrors.inc({ budget }),
   verifiedSecretLookup: (result) => verifiedSecretCache.inc({ result }),
+  redisRoundTrip: (topic) => redisRoundTrips.inc({ topic }),
+  databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
 };

@@ -4,6 +4,7 @@
 // retrying in the background.
 import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { metrics } from '../metrics/metrics.js';
 
 export interface RedisLink {
   /** Commands (rate limits, publish). Not in subscriber mode. */
@@ -22,6 +23,12 @@ export interface RedisLink {
   budgetCommand<T>(topic: string, command: (client: Redis) => Promise<T>): Promise<T | undefined>;
   /** True while the breaker is open: budgets are per node. */
   isDegraded(): boolean;
+  /**
+   * Grows on every sign that Redis may have lost or reverted data, or that this node may have
+   * missed a write: a connection error or close, a reconnect, a failed or slow command. What a node
+   * cached on the strength of Redis under an older generation is not trusted any more.
+   */
+  generation(): number;
   /** Round trip to Redis within `timeoutMs`; false when it is unreachable. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** A warning, at most once per WARN_EVERY_MS per topic, so an outage does not flood the log. */
@@ -72,8 +79,12 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     // Only the error's message: an ioredis error can carry the command's arguments.
     logger.warn({ redis: topic, reason: error instanceof Error ? error.message : undefined }, message);
   };
+  let generation = 0;
+  const distrust = () => { generation += 1; };
+  for (const event of ['error', 'close', 'reconnecting', 'end'] as const) client.on(event, distrust);
   let wasReady = false;
   client.on('ready', () => {
+    distrust();
     if (wasReady) logger.info('Redis connection restored: rate limits are shared again');
     wasReady = true;
     lastWarned.clear();
@@ -95,6 +106,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
       warn(topic, 'Redis is unreachable: rate limits use per-node budgets until it is back');
       return undefined;
     }
+    metrics.redisRoundTrip(topic);
     let timer: NodeJS.Timeout | undefined;
     // When the timer fires, replies already waiting in the socket are read first (setImmediate runs
     // after the poll phase): a busy event loop is not mistaken for a slow Redis.
@@ -105,6 +117,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
       failuresInARow = 0;
       return result;
     } catch (error) {
+      distrust();
       if (++failuresInARow >= BREAKER_AFTER_FAILURES) {
         breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
         warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);
@@ -120,6 +133,7 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     prefix,
     budgetCommand,
     isDegraded: () => Date.now() < breakerOpenUntil || client.status !== 'ready',
+    generation: () => generation,
     isReady: () => client.status === 'ready',
     async ping(timeoutMs = 1_000) {
       if (client.status !== 'ready') return false;

@@ -49,3 +49,19 @@ export async function verifySecret(presented: string, secretId: string, verifier
   }
   return false;
 }
+
+/**
+ * The answer `verifySecret` would give when it costs no memory-hard KDF: always for generated
+ * secrets, and for caller-supplied ones whose value this node verified before. undefined when only
+ * the KDF can tell.
+ */
+export function verifySecretWithoutKdf(presented: string, secretId: string, verifier: SecretVerifier, context: VerifyContext): boolean | undefined {
+  if (verifier.startsWith(HMAC_PREFIX)) {
+    const [, kid, mac] = verifier.split('$');
+    const pepper = kid ? context.pepper(kid) : undefined;
+    if (!pepper || !mac) return false;
+    return constantTimeEqual(hmacSha256(pepper.key, presented), Buffer.from(mac, 'base64url'));
+  }
+  if (verifier.startsWith('$argon2')) return context.cache.check(secretId, presented);
+  return false;
+}

@@ -14,7 +14,7 @@ import { signAccessToken, type SignedToken } from './claims.js';
 import { deny } from './denylist.js';
 import type { PresentedClient } from './client-auth.js';
 import { insertRefreshToken, revokeFamilyRows } from './refresh-store.js';
-import { authenticateClient, type TokenResponse, type TokenServiceDeps } from './service.js';
+import type { AuthenticatedClient, TokenResponse, TokenServiceDeps } from './service.js';
 
 export interface GrantClient {
   readonly client: AuthorizationClient;
@@ -22,15 +22,22 @@ export interface GrantClient {
   readonly secretId: string | null;
 }
 
-/** A public client presents only its id (or Basic with an empty secret); others authenticate as today. */
-export async function authenticateGrantClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<GrantClient> {
+/**
+ * A public client presents only its id (or Basic with an empty secret); a confidential one
+ * authenticates through `authenticateConfidential`, the token endpoint's budgeted client authentication.
+ */
+export async function authenticateGrantClient(
+  deps: TokenServiceDeps,
+  presented: PresentedClient | undefined,
+  authenticateConfidential: () => Promise<AuthenticatedClient>,
+): Promise<GrantClient> {
   if (!presented) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   if (presented.secretCandidates.every((candidate) => candidate === '')) {
     const client = await findAuthorizationClient(deps.db, presented.clientId, deps.issuer);
     if (!client?.publicClient) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
     return { client, secretId: null };
   }
-  const { app, secret } = await authenticateClient(deps, presented);
+  const { app, secret } = await authenticateConfidential();
   const client = authorizationClientOf(app);
   if (!client) throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use authorization_code');
   return { client, secretId: secret.id };

@@ -14,6 +14,7 @@ import { authenticateGrantClient, type GrantClient } from './person-tokens.js';
 import { authorizationCodeGrant } from './code-grant.js';
 import { refreshTokenGrant } from './refresh-grant.js';
 import { introspect, revoke, revokePublicClientRefreshToken } from './introspection.js';
+import { authenticateUnderBudgets } from './client-gate.js';
 
 const TAGS = ['Authentication'];
 
@@ -56,7 +57,10 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     if (request.body === undefined || request.body === null) request.body = {};
   });
 
-  const deps: TokenServiceDeps = { db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage };
+  const deps: TokenServiceDeps = {
+    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage,
+    ...(services.clients ? { clients: services.clients } : {}),
+  };
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   const clientCredentials = {
@@ -197,7 +201,7 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
     const presented = presentedClient(request.headers.authorization, params);
     if (presented && presented.secretCandidates.every((candidate) => candidate === '')) {
       // A public client (CSP: Basic `client_id:` with an empty secret) revokes its own refresh tokens.
-      const { client } = await authenticateGrantClient(deps, presented);
+      const { client } = await authenticateGrantClient(deps, presented, () => guardClientAuthentication(request, deps, params));
       if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
       await revokePublicClientRefreshToken(deps, client.clientId, params.token, { requestId: request.id, sourceAddress: request.ip });
       return reply.code(200).headers(noStore).send();
@@ -214,19 +218,18 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
  * request counts against the client's own budget (429 past RATE_LIMIT_TOKEN). New grants call this.
  */
 export async function guardClientAuthentication(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<AuthenticatedClient> {
-  const client = await authenticateClient(deps, presentedClient(request.headers.authorization, params));
-  await request.clientAuthenticated?.(client.app.id);
-  return client;
+  const presented = presentedClient(request.headers.authorization, params);
+  // No gate: the request claimed no client id (its address was counted), so it cannot authenticate.
+  if (!request.clientGate) return authenticateClient(deps, presented);
+  return authenticateUnderBudgets(deps, request.clientGate, presented);
 }
 
 /**
- * The client of a person's grant. A public client is named, not authenticated, so its requests stay
- * on the address's budget; a confidential one authenticates as in guardClientAuthentication.
+ * The client of a person's grant: a public client is named, not authenticated (its requests count
+ * against the address); a confidential one authenticates as in guardClientAuthentication.
  */
 async function guardGrantClient(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<GrantClient> {
-  const grant = await authenticateGrantClient(deps, presentedClient(request.headers.authorization, params));
-  if (grant.secretId !== null) await request.clientAuthenticated?.(grant.client.clientId);
-  return grant;
+  return authenticateGrantClient(deps, presentedClient(request.headers.authorization, params), () => guardClientAuthentication(request, deps, params));
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */

@@ -16,6 +16,7 @@ import type { UsageRecorder } from '../secrets/usage.js';
 import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
+import type { ClientCache } from './client-cache.js';
 
 export interface TokenServiceDeps {
   readonly db: Db;
@@ -23,6 +24,8 @@ export interface TokenServiceDeps {
   readonly issuer: string;
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
+  /** This node's copies of apps (with Redis only): see client-gate.ts. */
+  readonly clients?: ClientCache;
 }
 
 /** RFC 6749 §5.1 success body. Optional members are omitted, never null (strict clients reject nulls). */
@@ -40,7 +43,7 @@ export interface AuthenticatedClient {
   readonly secret: SecretRow;
 }
 
-/** Client authentication: the app and the valid secret that the presented value matches, or 401. */
+/** Client authentication without budgets or copies (a request that claimed no client id): the app and the matching valid secret, or 401. */
 export async function authenticateClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
   if (!presented || presented.secretCandidates.length === 0) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   const found = await findAppWithSecrets(deps.db, presented.clientId);

@@ -1,0 +1,261 @@
+// Several nodes at full speed (docs/reliability.md, "Several nodes: the epoch cache"): a node serves
+// client authentication from its own copy of an app, yet a change made through another node is in
+// force at the very next request — with Redis up, with Redis killed mid-run, and with the epoch bump
+// lost after the database commit (ORGAUTH_TEST_FAULTS=lose-epoch-bumps, refused in production).
+// Counted on a running node: N client_credentials requests cost N Redis commands and no database read.
+// Two orgauth nodes (plus a third whose bumps are lost) on one PostgreSQL database and this file's
+// own redis-server on a free port (it is killed and restarted here). Needs TEST_DATABASE_URL and
+// TEST_REDIS_URL (the PostgreSQL it names is used; the shared Redis is not touched) and redis-server.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  assertCspError, bootstrapAdmin, clientCredentials, createApp, freePort, sleep, startServer,
+  type Admin, type CreatedApp, type TestServer,
+} from './helpers/index.js';
+import { freshBackend, postgresAndRedis, type FreshBackend } from './helpers/postgres.js';
+
+/** Short, so the changes whose bump is lost (they wait this long before their 200) keep the file quick. */
+const CACHE_SECONDS = 2;
+const STEADY_REQUESTS = 40;
+
+const available = await postgresAndRedis();
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+const skip = available.skip
+  ?? (hasRedisServer ? undefined : 'redis-server is not installed')
+  ?? (process.env.ORGAUTH_TEST_BACKEND === 'postgres' ? 'it ran in the first pass (it brings its own PostgreSQL database and Redis)' : undefined);
+if (skip) process.stdout.write(`# skipping the epoch-cache tests: ${skip}\n`);
+
+let backend: FreshBackend;
+let redisPort: number;
+let redisDir: string;
+let redis: ChildProcess | undefined;
+let nodeA: TestServer;
+let nodeB: TestServer;
+/** Its epoch bumps are lost after the commit. */
+let nodeLosing: TestServer;
+let admin: Admin;
+
+function redisCli(...args: string[]): string {
+  const result = spawnSync('redis-cli', ['-p', String(redisPort), ...args]);
+  return result.stdout?.toString() ?? '';
+}
+
+async function startRedis(): Promise<void> {
+  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    if (redisCli('ping').trim() === 'PONG') return;
+    await sleep(100);
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function killRedis(): Promise<void> {
+  if (!redis || redis.exitCode !== null) return;
+  const gone = once(redis, 'exit');
+  redis.kill('SIGKILL');
+  await gone;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** orgauth_db_queries_total on a node, by statement (select, update, …). */
+async function databaseQueries(node: TestServer): Promise<Record<string, number>> {
+  const text = (await node.req('GET', '/metrics', { root: true })).text;
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^orgauth_db_queries_total\{([^}]*)\} (\d+(?:\.\d+)?)/gm)) {
+    const statement = /statement="(\w+)"/.exec(match[1] ?? '')?.[1] ?? 'other';
+    counts[statement] = (counts[statement] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
+/**
+ * Commands sent to Redis by clients while `work` runs, from MONITOR: what runs inside a script is
+ * listed there too but marked `lua`, so each entry counted here is one command on the wire.
+ */
+async function redisCommandsDuring(work: () => Promise<void>): Promise<string[]> {
+  const monitor = spawn('redis-cli', ['-p', String(redisPort), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  monitor.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  try {
+    await waitFor('MONITOR to start', async () => {
+      redisCli('echo', 'monitor-start');
+      return output.includes('"monitor-start"');
+    });
+    const startAt = output.length;
+    await work();
+    redisCli('echo', 'monitor-end');
+    await waitFor('MONITOR to catch up', async () => output.includes('"monitor-end"'));
+    return output.slice(startAt, output.indexOf('"monitor-end"')).split('\n')
+      .filter((line) => /^\d+\.\d+ \[\d+ (?!lua\])/.test(line))
+      .map((line) => /\] "([^"]+)"/.exec(line)?.[1]?.toLowerCase() ?? '?')
+      .filter((command) => command !== 'echo');
+  } finally {
+    monitor.kill('SIGTERM');
+  }
+}
+
+async function tokenOk(node: TestServer, app: { clientId: string }, secret: string): Promise<void> {
+  const res = await clientCredentials(node, app.clientId, secret);
+  assert.equal(res.status, 200, res.text);
+}
+
+async function refused(node: TestServer, app: { clientId: string }, secret: string): Promise<void> {
+  assertCspError(await clientCredentials(node, app.clientId, secret), 401, { oauthError: 'invalid_client' });
+}
+
+/** Requests through node B until it serves the app from its copy (a request read the database and cached it). */
+async function warm(app: CreatedApp, secret = app.clientSecret): Promise<void> {
+  for (let i = 0; i < 2; i++) await tokenOk(nodeB, app, secret);
+}
+
+async function regenerate(node: TestServer, app: CreatedApp, query = ''): Promise<string> {
+  const put = await node.req('PUT', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}/secret${query}`, { token: admin.accessToken, json: {} });
+  assert.equal(put.status, 200, put.text);
+  for (const n of [nodeA, nodeB, nodeLosing]) n.rememberSecret(put.body.clientSecret, 'clientSecret');
+  return put.body.clientSecret as string;
+}
+
+describe('several nodes: the epoch cache', { skip }, () => {
+  before(async () => {
+    backend = await freshBackend(available.backend!, 'epochs');
+    redisPort = await freePort();
+    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-epochs-redis-'));
+    await startRedis();
+    const env = {
+      ...backend.env,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      ORGAUTH_ISSUER: 'http://orgauth-epochs.test/csp/gateway/am/api',
+      ORGAUTH_CLIENT_CACHE_SECONDS: String(CACHE_SECONDS),
+      RATE_LIMIT_TOKEN: '100000/60',
+      RATE_LIMIT_MANAGEMENT: '100000/60',
+    };
+    nodeA = await startServer({ env });
+    [nodeB, nodeLosing] = await Promise.all([
+      startServer({ env }),
+      startServer({ env: { ...env, ORGAUTH_TEST_FAULTS: 'lose-epoch-bumps' } }),
+    ]);
+    admin = await bootstrapAdmin(nodeA);
+  });
+
+  after(async () => {
+    try {
+      await Promise.all([nodeA?.stop(), nodeB?.stop(), nodeLosing?.stop()]);
+    } finally {
+      await killRedis();
+      if (redisDir) fs.rmSync(redisDir, { recursive: true, force: true });
+      await backend?.dispose();
+    }
+  });
+
+  it(`steady state: ${STEADY_REQUESTS} client_credentials requests cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    const before = await databaseQueries(nodeB);
+    const commands = await redisCommandsDuring(async () => {
+      for (let i = 0; i < STEADY_REQUESTS; i++) await tokenOk(nodeB, app, app.clientSecret);
+    });
+    const queries = await databaseQueries(nodeB);
+    const tally: Record<string, number> = {};
+    for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
+    assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per token request and nothing else');
+    assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per token: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+  });
+
+  describe('with Redis up: a change through node A is in force through node B at its next request', () => {
+    it('regenerate: the old secret is refused, the new one works', async () => {
+      const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+      await warm(app);
+      const fresh = await regenerate(nodeA, app);
+      await refused(nodeB, app, app.clientSecret);
+      await tokenOk(nodeB, app, fresh);
+      // Served from the new copy again: the old secret stays refused.
+      await refused(nodeB, app, app.clientSecret);
+    });
+
+    it('PATCH grantTypes without client_credentials: unauthorized_client at the next request', async () => {
+      const app = await createApp(nodeA, admin.accessToken, admin.orgId, { grantTypes: ['client_credentials', 'refresh_token'] });
+      await warm(app);
+      const patch = await nodeA.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`, { token: admin.accessToken, json: { grantTypes: ['refresh_token'] } });
+      assert.equal(patch.status, 200, patch.text);
+      assertCspError(await clientCredentials(nodeB, app.clientId, app.clientSecret), 400, { oauthError: 'unauthorized_client' });
+    });
+
+    it('PATCH secret: the old secret is refused at the next request', async () => {
+      const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+      await warm(app);
+      const secret = `Epoch@Patch!9${Date.now()}`;
+      for (const n of [nodeA, nodeB, nodeLosing]) n.rememberSecret(secret, 'clientSecret');
+      const patch = await nodeA.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`, { token: admin.accessToken, json: { secret } });
+      assert.equal(patch.status, 200, patch.text);
+      await refused(nodeB, app, app.clientSecret);
+      await tokenOk(nodeB, app, secret);
+    });
+
+    it('regenerate with revokeTokens=true: the old secret is refused and its token inactive at the next request', async () => {
+      const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+      await warm(app);
+      const old = await clientCredentials(nodeB, app.clientId, app.clientSecret);
+      assert.equal(old.status, 200, old.text);
+      const fresh = await regenerate(nodeA, app, '?revokeTokens=true');
+      await refused(nodeB, app, app.clientSecret);
+      const introspection = await nodeB.req('POST', '/auth/introspect', {
+        form: { token: old.body.access_token },
+        headers: { authorization: 'Basic ' + Buffer.from(`${app.clientId}:${fresh}`).toString('base64') },
+      });
+      assert.equal(introspection.status, 200, introspection.text);
+      assert.equal(introspection.body.active, false);
+    });
+
+    it('delete: the app is refused at the next request', async () => {
+      const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+      await warm(app);
+      const del = await nodeA.req('DELETE', `/orgs/${admin.orgId}/oauth-apps`, { token: admin.accessToken, json: { clientIdsToDelete: [app.clientId] } });
+      assert.equal(del.status, 200, del.text);
+      assert.deepEqual(del.body.succeeded, [app.clientId]);
+      await refused(nodeB, app, app.clientSecret);
+    });
+  });
+
+  it('the bump lost after the database commit: the change is acknowledged only once node B no longer trusts its copy', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    const epochKey = `${backend.redisPrefix}epoch:${app.clientId}`;
+    const epochBefore = redisCli('get', epochKey).trim();
+    assert.notEqual(epochBefore, '', 'node B cached the app under an epoch');
+    const fresh = await regenerate(nodeLosing, app);
+    assert.equal(redisCli('get', epochKey).trim(), epochBefore, 'the fault hook lost the bump');
+    await refused(nodeB, app, app.clientSecret);
+    await tokenOk(nodeB, app, fresh);
+  });
+
+  it('Redis killed mid-run, then restarted empty: the old secret is refused through node B at every step', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    await killRedis();
+    const fresh = await regenerate(nodeA, app);
+    await refused(nodeB, app, app.clientSecret);
+    await tokenOk(nodeB, app, fresh);
+
+    // Back, without any epoch: nothing cached before matches what Redis holds now.
+    await startRedis();
+    await waitFor('both nodes ready with Redis again', async () =>
+      (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+    await refused(nodeB, app, app.clientSecret);
+    await tokenOk(nodeB, app, fresh);
+    const newer = await regenerate(nodeA, app);
+    await refused(nodeB, app, fresh);
+    await tokenOk(nodeB, app, newer);
+  });
+});
