@@ -1,4 +1,4 @@
-// Decisions about OAuth apps: create, read, update, delete (SPEC §5).
+// Decisions about OAuth apps: create, read, update, delete (docs/design.md §5).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
@@ -106,7 +106,7 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
   };
   if (newSecret) {
-    // A PATCH that sets `secret` resets rotation exactly like the seed's regenerate (SPEC §5.3).
+    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3).
     await changeSecrets(db, actor, { orgId, appId, change: 'replace', newSecret, alsoInside: applyFields }, context);
   } else {
     await writeTransaction(db, async (trx) => {
@@ -141,12 +141,12 @@ export interface DeleteFailure {
 export interface DeleteOutcome {
   succeeded: string[];
   failed: string[];
-  /** [ours] The ids the access policy refused and why; present only when there are any. */
+  /** Beyond CSP: the ids the access policy refused and why; present only when there are any. */
   failures?: DeleteFailure[];
 }
 
 /**
- * Bulk delete (op 5): each app the caller may delete (the access policy, judged under the app's
+ * Bulk delete: each app the caller may delete (the access policy, judged under the app's
  * lock) is marked as being deleted — from then on its secrets and tokens are refused and its secret
  * operations answer 409 — then removed with its secrets and an audit record. Ids not owned by the
  * org, unknown, already being deleted or refused by the policy go to `failed`, the rest still succeed.

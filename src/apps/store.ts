@@ -51,7 +51,7 @@ export interface AppPageQuery {
 }
 
 export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
-  // An app being deleted is already gone for the API (SPEC §5.1 op 5).
+  // An app being deleted is already gone for the API (docs/design.md §5.1, bulk delete).
   let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active');
   if (query.searchTerm) {
     const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

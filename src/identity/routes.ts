@@ -33,7 +33,7 @@ const ApiTokenDetails = Type.Object({
   orgId: Type.String(),
   username: Type.String(),
   acct: Type.String(),
-  hint: Type.String({ description: '[ours] Last four characters of the token' }),
+  hint: Type.String({ description: 'Beyond CSP: Last four characters of the token' }),
   createdAt: Type.Integer(),
   expiresAt: Type.Integer(),
   lastUsedAt: Type.Optional(Type.Integer()),
@@ -47,7 +47,7 @@ const OrgItem = Type.Object({
   id: Type.String(),
   name: Type.String(),
   displayName: Type.String(),
-  roles: Type.Array(Type.String(), { description: '[ours] The person\'s roles in this org' }),
+  roles: Type.Array(Type.String(), { description: 'Beyond CSP: The person\'s roles in this org' }),
 });
 
 export async function loggedInUserRoutes(scope: FastifyInstance, services: Services): Promise<void> {
@@ -80,7 +80,7 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
       description: 'The token is shown this once. It is bound to the person and the org of the access token and carries their live roles. At most 50 live tokens per person.',
       security: MANAGEMENT_SECURITY, body: GenerateApiTokenRequest,
       response: {
-        200: Type.Object({ apiToken: Type.String(), tokenId: Type.String({ description: '[ours]' }), expiresAt: Type.Integer({ description: '[ours]' }) }),
+        200: Type.Object({ apiToken: Type.String(), tokenId: Type.String({ description: 'Beyond CSP: the API token\'s id' }), expiresAt: Type.Integer({ description: 'Beyond CSP: when the API token expires, in seconds since the epoch' }) }),
         ...errorResponses(400, 401, 403, 413, 415, 429, 500),
       },
     },

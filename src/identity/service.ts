@@ -1,4 +1,4 @@
-// Decisions about organizations, users, memberships and API tokens (SPEC §2), used by the CLI and
+// Decisions about organizations, users, memberships and API tokens (docs/design.md §2), used by the CLI and
 // by the API-token grant.
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';

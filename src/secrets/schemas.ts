@@ -1,4 +1,4 @@
-// TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing [ours].
+// TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing (beyond CSP).
 import Type from 'typebox';
 import { MAX_ROTATION_GRACE_SECONDS } from '../apps/settings.js';
 

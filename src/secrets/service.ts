@@ -61,7 +61,7 @@ export interface SecretChangeRequest {
   readonly newSecret?: NewSecret;
   /** Grace for the demoted secret (rotate); defaults to the app's secretRotationExpirationInSeconds. */
   readonly graceSeconds?: number;
-  /** Deny access tokens minted with the secrets this change kills (SPEC §6.4). */
+  /** Deny access tokens minted with the secrets this change kills (docs/design.md §6.4). */
   readonly revokeTokens?: boolean;
   /** Extra checks inside the lock (e.g. PATCH applying its other fields atomically). */
   readonly alsoInside?: (trx: Queryable, app: AppRow) => Promise<void>;
@@ -118,7 +118,7 @@ export async function checkReplayStillCurrent(db: Queryable, context: VerifyCont
 }
 
 /**
- * A caller-supplied secret equal to the current one is refused (SPEC §5.3). The memory-hard KDF
+ * A caller-supplied secret equal to the current one is refused (docs/design.md §5.3). The memory-hard KDF
  * runs here, before the lock, so concurrent changes of the app do not queue behind it; the caller
  * is authorized first, so this is no oracle for guessing the current secret. Returns the id of the
  * current secret it was compared with; inside the lock only a different current secret is compared again.
@@ -203,7 +203,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
   return result;
 }
 
-/** The valid secrets of an app, newest first, without verifiers (SPEC §6.4). */
+/** The valid secrets of an app, newest first, without verifiers (docs/design.md §6.4). */
 export async function listValidSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<SecretMetadata[]> {
   const app = await findAppInOrg(db, orgId, appId);
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);

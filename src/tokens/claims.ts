@@ -1,4 +1,4 @@
-// The access token (SPEC §3.3): claims, signing and verification. RS256 only.
+// The access token (docs/design.md §3.3): claims, signing and verification. RS256 only.
 import { randomUUID, sign } from 'node:crypto';
 import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
@@ -23,11 +23,11 @@ export interface AccessTokenClaims extends JWTPayload {
   domain: string;
   /** User tokens: the account. */
   acct?: string;
-  /** Service-account tokens: the secret that minted the token [ours]. */
+  /** Service-account tokens: the secret that minted the token (beyond CSP). */
   sid?: string;
-  /** Service-account tokens: which creation of the app minted the token, should its id be reused [ours]. */
+  /** Service-account tokens: which creation of the app minted the token, should its id be reused (beyond CSP). */
   app_instance?: string;
-  /** User tokens: the API token the access token was exchanged from [ours]. */
+  /** User tokens: the API token the access token was exchanged from (beyond CSP). */
   ati?: string;
 }
 

@@ -1,4 +1,4 @@
-// The grants (SPEC §3): client_credentials for service accounts, API-token exchange for users.
+// The grants (docs/design.md §3): client_credentials for service accounts, API-token exchange for users.
 import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
