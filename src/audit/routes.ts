@@ -6,7 +6,7 @@ import { BASE_PATH } from '../config.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import { PagingQuery, pageLinks, pageOf, pagingQuery, type PagingLimits } from '../http/paging.js';
 import type { Services } from '../runtime.js';
-import { OrgPathParams } from '../apps/schemas.js';
+import { OrgPathParams } from '../oauth-apps/schemas.js';
 import { ORG_MANAGER_ROLES, rolesToPerms } from '../identity/roles.js';
 import { countAuditEvents, listAuditEvents, type AuditFilter } from './store.js';
 import { fail } from '../errors/errors.js';

@@ -7,7 +7,7 @@ import { BASE_PATH } from '../config.js';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import type { Services } from '../runtime.js';
-import { AllowedScopes, OrgId } from '../apps/schemas.js';
+import { AllowedScopes, OrgId } from '../oauth-apps/schemas.js';
 import { fail } from '../errors/errors.js';
 import { ORG_ROLES, DEVELOPER_ROLE, membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { listMembershipsOf } from './store.js';

@@ -10,7 +10,7 @@ import { sha256Base64url } from '../crypto/hash.js';
 import { fail } from '../errors/errors.js';
 import * as store from './store.js';
 import { membershipRoles } from './roles.js';
-import { deny } from '../tokens/denylist.js';
+import { deny } from '../revocation/denylist.js';
 import { takeStartupLock } from '../db/startup-lock.js';
 import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
 

@@ -11,7 +11,7 @@ export async function insertApp(db: Queryable, row: AppRow): Promise<void> {
 }
 
 // Read on every management call made with an app's own token: compiled once (db/compiled.ts).
-// Client authentication reads the app with its secrets instead (secrets/store.ts).
+// Client authentication reads the app with its secrets instead (secret-store.ts).
 const appById = reusableQuery((db: Queryable, id: string) => db.selectFrom('oauth_apps').selectAll().where('id', '=', id));
 
 export async function findAppById(db: Queryable, id: string): Promise<AppRow | undefined> {

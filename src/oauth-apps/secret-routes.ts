@@ -5,11 +5,11 @@ import Type from 'typebox';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, MANAGEMENT_SECURITY, IDEMPOTENCY_HEADER } from '../http/schemas.js';
 import type { Services } from '../runtime.js';
-import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
-import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
+import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from './schemas.js';
+import { ClientSecretOwnerRotationRequest, SecretList } from './secret-schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
+import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './secret-service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 /** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */
