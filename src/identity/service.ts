@@ -12,10 +12,12 @@ import * as store from './store.js';
 import { membershipRoles } from './roles.js';
 import { deny } from '../revocation/denylist.js';
 import { takeStartupLock } from '../db/startup-lock.js';
-import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
 
 /** API tokens live a year unless the operator says otherwise. */
 export const DEFAULT_API_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
+
+/** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
+export const USER_TOKEN_TTL_SECONDS = 1799;
 
 export interface Organization { id: string; displayName: string }
 export interface Member { username: string; orgId: string; roles: string[] }

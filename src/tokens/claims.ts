@@ -6,9 +6,6 @@ import { SIGNING_ALGORITHM } from '../keys/generate.js';
 import { fail, OrgAuthError } from '../errors/errors.js';
 import { createVerifiedTokenCache } from './verified-tokens.js';
 
-/** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
-export const USER_TOKEN_TTL_SECONDS = 1799;
-
 /** Clock skew tolerated between nodes for `iat`: a token issued later than this ahead of us is not valid yet. */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
 

@@ -6,14 +6,14 @@ import type { KeyRing } from '../keys/keyring.js';
 import type { AppRow } from '../oauth-apps/store.js';
 import { readSettings } from '../oauth-apps/settings.js';
 import { appPerms, appScope } from '../oauth-apps/grants.js';
-import { resolveApiToken } from '../identity/service.js';
+import { resolveApiToken, USER_TOKEN_TTL_SECONDS } from '../identity/service.js';
 import { markApiTokenUsed } from '../identity/store.js';
 import { rolesToPerms } from '../identity/roles.js';
 import { matchSecret } from '../oauth-apps/secret-service.js';
 import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
 import { findAppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
 import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
-import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
+import { signAccessToken } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
 
