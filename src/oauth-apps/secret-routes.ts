@@ -9,7 +9,7 @@ import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from './schemas
 import { ClientSecretOwnerRotationRequest, SecretList } from './secret-schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './secret-service.js';
+import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 /** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */
@@ -63,12 +63,9 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
-    // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-    await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, 'rotate');
-    const newSecret = await newSuppliedSecret(request.body.newClientSecret);
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
     await changeSecrets(services.db, actorOf(request), {
-      orgId, appId: oauthAppId, change: 'rotate', newSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
+      orgId, appId: oauthAppId, change: 'rotate', suppliedSecret: request.body.newClientSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
     }, services.verify);
     return reply.code(200).send();
   });

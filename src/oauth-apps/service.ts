@@ -7,7 +7,7 @@ import { isReservedClientId } from '../console/client.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
-import { checkMayChangeSecrets, newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from './secret-service.js';
+import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from './secret-service.js';
 import { insertSecret } from './secret-store.js';
 import type { VerifyContext } from './secret-verifier.js';
 import type { Pepper } from '../keys/keyring.js';
@@ -86,16 +86,14 @@ export async function getApp(db: Db, actor: RequestActor, orgId: string, appId: 
 }
 
 export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
-  // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-  if (typeof body.secret === 'string') await checkMayChangeSecrets(db, actor, orgId, appId, 'replace');
-  const newSecret = typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : undefined;
+  const setsSecret = typeof body.secret === 'string';
   const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
     const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
     // The app as it is is judged first: a caller may not even shape an app it could not manage.
-    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret: newSecret !== undefined });
+    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
     const draft = draftFromUpdate(existing, body);
     enforce({
-      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret: newSecret !== undefined,
+      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
     });
     await store.updateApp(trx, app.id, {
       display_name: draft.displayName,
@@ -105,9 +103,10 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     });
     await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
   };
-  if (newSecret) {
-    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3).
-    await changeSecrets(db, actor, { orgId, appId, change: 'replace', newSecret, alsoInside: applyFields }, context);
+  if (typeof body.secret === 'string') {
+    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3); the
+    // caller is authorized for it before the secret's KDF runs.
+    await changeSecrets(db, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret, alsoInside: applyFields }, context);
   } else {
     await writeTransaction(db, async (trx) => {
       const app = await store.lockAppInOrg(trx, orgId, appId);
