@@ -40,7 +40,7 @@ const ApiTokenDetails = Type.Object({
   deactivated: Type.Boolean(),
   deactivatedAt: Type.Optional(Type.Integer()),
   status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
-}, { title: 'ApiTokenDetailsDto' });
+}, { title: 'LoggedInUserApiTokenDto' });
 
 const OrgItem = Type.Object({
   refLink: Type.String(),
