@@ -61,7 +61,7 @@ function stable(app: Json): Json {
   return rest;
 }
 
-describe('list — GET /orgs/{orgId}/oauth-apps (list)', () => {
+describe('list — GET /orgs/{orgId}/oauth-apps', () => {
   let orgId: string;
   let owner: UserCred;
   /** Every app of the org, in the order of the unpaged listing. */
@@ -369,7 +369,7 @@ describe('update — PATCH /orgs/{orgId}/oauth-apps/{oauthAppId} (merge update)'
   });
 });
 
-describe('bulk delete — DELETE /orgs/{orgId}/oauth-apps (bulk delete)', () => {
+describe('bulk delete — DELETE /orgs/{orgId}/oauth-apps', () => {
   function bulkDelete(ids: string[], token = admin.accessToken, orgId = admin.orgId): Promise<HttpResult> {
     return server.req('DELETE', `/orgs/${orgId}/oauth-apps`, { token, json: { clientIdsToDelete: ids } });
   }

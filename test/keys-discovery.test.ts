@@ -151,7 +151,7 @@ describe('discovery metadata', () => {
   });
 
   it('OIDC discovery under the issuer path ({issuer}/.well-known/openid-configuration), as openid-client does by default',
-    { todo: 'not promised by docs/design.md §3.4; the brief allows root-only' }, async () => {
+    { todo: 'not promised by docs/design.md §3.4, which promises only the root document' }, async () => {
       const d = await discovery(server);
       const res = await server.req('GET', `${d.issuer}/.well-known/openid-configuration`);
       assert.equal(res.status, 200);

@@ -1,4 +1,4 @@
-// The OpenAPI document (issue: "keep the code and the OpenAPI document true to docs/design.md"): every
+// The OpenAPI document stays true to the code and to docs/design.md: every
 // operation of docs/design.md §3 and §5, the additions beyond CSP, the CSP error body and the catalogue.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// The secret lifecycle (docs/design.md §6.1, §6.3): owner rotation with a grace period, delete-old
+// The secret lifecycle (docs/design.md §6.1, §6.3): owner rotation with a grace period, deleting
 // the old secret, regenerate during a rotation, public clients, the secrets listing of §6.4, and the
 // verified-secret cache of caller-supplied (Argon2id) secrets.
 import assert from 'node:assert/strict';

@@ -48,7 +48,7 @@ export async function addUser(server: TestServer, orgId: string, role: Role, opt
 }
 
 let appCounter = 0;
-/** The minimal valid create body of the brief, with a unique display name; `overrides` are merged on top. */
+/** The minimal valid create body (docs/design.md §5.3), with a unique display name; `overrides` are merged on top. */
 export function appBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     displayName: `ci bot ${++appCounter}`,
