@@ -1,4 +1,4 @@
-// The claim set of an orgauth service-account access token (SPEC §3.3), so the ceiling and
+// The claim set of an orgauth service-account access token (docs/design.md §3.3), so the ceiling and
 // node-oidc-provider sign JWTs of the same size as orgauth does.
 import { randomUUID } from 'node:crypto';
 

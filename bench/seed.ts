@@ -93,8 +93,8 @@ export async function seedDirect(o: DirectSeedOptions): Promise<Cred[]> {
   const dist = (p: string): string => pathToFileURL(path.join(o.root, 'dist', p)).href;
   const { unseal } = (await import(dist('crypto/seal.js'))) as typeof import('../src/crypto/seal.js');
   const { credentialHint } = (await import(dist('crypto/opaque.js'))) as typeof import('../src/crypto/opaque.js');
-  const { generateClientSecret } = (await import(dist('secrets/generate.js'))) as typeof import('../src/secrets/generate.js');
-  const { generatedSecretVerifier } = (await import(dist('secrets/verifier.js'))) as typeof import('../src/secrets/verifier.js');
+  const { generateClientSecret } = (await import(dist('oauth-apps/secret-generation.js'))) as typeof import('../src/oauth-apps/secret-generation.js');
+  const { generatedSecretVerifier } = (await import(dist('oauth-apps/secret-verifier.js'))) as typeof import('../src/oauth-apps/secret-verifier.js');
 
   const db = new Database(path.join(o.dataDir, 'orgauth.db'));
   try {

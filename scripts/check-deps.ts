@@ -2,9 +2,10 @@
 //
 // Rules, over the relative imports of src/ (docs/design.md "Code layout" explains why):
 //   http-import  A file in a domain folder (any folder of src/ but http/) imports src/http/ only if it
-//                is that folder's routes.ts: routes are the HTTP adapter of their domain; everything
+//                is one of that folder's routes files (routes.ts, or <sub-resource>-routes.ts such as
+//                oauth-apps/secret-routes.ts): routes are the HTTP adapter of their domain; everything
 //                else in a domain must be usable without Fastify.
-//   two-way      No two domain folders import each other. routes.ts files are the HTTP layer, so
+//   two-way      No two domain folders import each other. Routes files are the HTTP layer, so
 //                their imports do not count here.
 // Files at the top of src/ (main.ts, runtime.ts, cli.ts, config.ts, …) are the composition root and
 // are not checked.
@@ -57,7 +58,7 @@ function folderOf(path: string): string | undefined {
 }
 
 function isRoutes(path: string): boolean {
-  return path.endsWith(`/${ROUTES_FILE}`);
+  return path.endsWith(`/${ROUTES_FILE}`) || path.endsWith(`-${ROUTES_FILE}`);
 }
 
 export function importEdges(srcDir: string = SRC): Edge[] {

@@ -61,7 +61,7 @@ export class ConfigError extends Error {
 /** Base path of every CSP endpoint. */
 export const BASE_PATH = '/csp/gateway/am/api';
 
-/** Largest request body accepted anywhere (SPEC §1). */
+/** Largest request body accepted anywhere (docs/design.md §1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

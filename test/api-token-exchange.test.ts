@@ -1,4 +1,4 @@
-// API-token exchange (SPEC §3.1 last row, §3.3): POST /auth/api-tokens/authorize in the five shapes real clients send.
+// API-token exchange (docs/design.md §3.1 last row, §3.3): POST /auth/api-tokens/authorize in the five shapes real clients send.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -44,7 +44,7 @@ describe('POST /auth/api-tokens/authorize — API token → access token', () =>
     });
   }
 
-  it('the user token carries the claims of SPEC §3.3', async () => {
+  it('the user token carries the claims of docs/design.md §3.3', async () => {
     const res = await shapes[0]![1](admin.apiToken);
     const d = await discovery(server);
     const c = await verifyAccessToken(server, res.body.access_token) as Record<string, unknown>;

@@ -1,5 +1,5 @@
-// The rest of the app API (SPEC §5.1): list (op 2), PATCH (op 4), bulk delete (op 5), search by
-// role names (op 9), and the no-escalation rule of SPEC §2 on create and PATCH.
+// The rest of the app API (docs/design.md §5.1): list, PATCH, bulk delete, search by
+// role names, and the no-escalation rule of docs/design.md §2 on create and PATCH.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -61,7 +61,7 @@ function stable(app: Json): Json {
   return rest;
 }
 
-describe('op 2 — GET /orgs/{orgId}/oauth-apps (list)', () => {
+describe('list — GET /orgs/{orgId}/oauth-apps', () => {
   let orgId: string;
   let owner: UserCred;
   /** Every app of the org, in the order of the unpaged listing. */
@@ -225,7 +225,7 @@ describe('op 2 — GET /orgs/{orgId}/oauth-apps (list)', () => {
   }
 });
 
-describe('op 4 — PATCH /orgs/{orgId}/oauth-apps/{oauthAppId} (merge update)', () => {
+describe('update — PATCH /orgs/{orgId}/oauth-apps/{oauthAppId} (merge update)', () => {
   it('changes only the fields sent; every absent field keeps its value (GET agrees)', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId, {
       description: 'before', accessTokenTTL: 900, redirectUris: ['https://a.example.com/cb'], isHidden: true,
@@ -369,7 +369,7 @@ describe('op 4 — PATCH /orgs/{orgId}/oauth-apps/{oauthAppId} (merge update)', 
   });
 });
 
-describe('op 5 — DELETE /orgs/{orgId}/oauth-apps (bulk delete)', () => {
+describe('bulk delete — DELETE /orgs/{orgId}/oauth-apps', () => {
   function bulkDelete(ids: string[], token = admin.accessToken, orgId = admin.orgId): Promise<HttpResult> {
     return server.req('DELETE', `/orgs/${orgId}/oauth-apps`, { token, json: { clientIdsToDelete: ids } });
   }
@@ -453,7 +453,7 @@ describe('op 5 — DELETE /orgs/{orgId}/oauth-apps (bulk delete)', () => {
   });
 });
 
-describe('op 9 — POST /orgs/{orgId}/oauth-apps/search (by role names)', () => {
+describe('search — POST /orgs/{orgId}/oauth-apps/search (by role names)', () => {
   let orgId: string;
   let owner: UserCred;
   let both: string;
@@ -481,7 +481,7 @@ describe('op 9 — POST /orgs/{orgId}/oauth-apps/search (by role names)', () => 
 
   it('a service-account token → 403, though the same token may list apps', async () => {
     const listed = await list(orgId, saToken);
-    assert.equal(listed.status, 200, `the service account may use op 2: ${listed.text}`);
+    assert.equal(listed.status, 200, `the service account may list apps: ${listed.text}`);
     const res = await search({ rolesSearchTerm: { orgRoles: [{ roleName: 'support_user' }] } }, { token: saToken });
     assertCspError(res, 403, {}, server);
   });
@@ -556,7 +556,7 @@ describe('op 9 — POST /orgs/{orgId}/oauth-apps/search (by role names)', () => 
   });
 });
 
-describe('no escalation (SPEC §2) on create and PATCH', () => {
+describe('no escalation (docs/design.md §2) on create and PATCH', () => {
   let developer: UserCred;
   let orgAdmin: UserCred;
 

@@ -1,4 +1,4 @@
-// Create and get an org-managed OAuth app (SPEC §5.1 ops 1 and 3, §5.3 fields and rules).
+// Create and get an org-managed OAuth app (docs/design.md §5.1 create and get, §5.3 fields and rules).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -125,7 +125,7 @@ describe('POST /orgs/{orgId}/oauth-apps — create', () => {
     assert.equal((await create(body)).status, 200, 'the owner may');
   });
 
-  it('[ours] Idempotency-Key: the same key and body replays the first response; a different body → 409', async () => {
+  it('Beyond CSP: Idempotency-Key: the same key and body replays the first response; a different body → 409', async () => {
     const key = `create-${Date.now()}`;
     const body = appBody({ displayName: `idempotent ${key}` });
     const send = (b: unknown) => server.req('POST', `/orgs/${admin.orgId}/oauth-apps`, { token: admin.accessToken, json: b, headers: { 'idempotency-key': key } });

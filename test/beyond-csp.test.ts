@@ -1,4 +1,4 @@
-// SPEC §6.4, beyond CSP: Idempotency-Key on ops 1, 6 and 7; `PUT …/secret?revokeTokens=true`;
+// docs/design.md §6.4, beyond CSP: Idempotency-Key on create, regenerate and owner rotation; `PUT …/secret?revokeTokens=true`;
 // the audit log and GET /orgs/{orgId}/audit-events.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +44,7 @@ function searchCount(term: string): Promise<number> {
     .then((res) => { assert.equal(res.status, 200, res.text); return res.body.totalResults as number; });
 }
 
-describe('Idempotency-Key on op 1 (create)', () => {
+describe('Idempotency-Key on create', () => {
   it('a retry with the same key and body replays the first response (idempotent-replayed: true); no second app', async () => {
     const body = appBody({ displayName: `idem create ${randomUUID()}` });
     const k = key();
@@ -107,7 +107,7 @@ describe('Idempotency-Key on op 1 (create)', () => {
   });
 });
 
-describe('Idempotency-Key on op 6 (regenerate)', () => {
+describe('Idempotency-Key on regenerate', () => {
   it('a retry replays the same secret, which still works; no second secret was created', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const k = key();
@@ -191,7 +191,7 @@ describe('Idempotency-Key on op 6 (regenerate)', () => {
     assert.equal(retry.body.clientSecret, first.body.clientSecret);
   });
 
-  it('the stored replay of op 6 does not hold the secret in plaintext (data folder scanned)', async () => {
+  it('the stored replay of regenerate does not hold the secret in plaintext (data folder scanned)', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const k = key();
     const res = await regenerateSecret(server, admin.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
@@ -205,7 +205,7 @@ describe('Idempotency-Key on op 6 (regenerate)', () => {
   });
 });
 
-describe('Idempotency-Key on op 7 (rotation)', () => {
+describe('Idempotency-Key on owner rotation', () => {
   it('a retry replays the 200 instead of answering 409 rotation in progress; still one rotation', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const next = suppliedSecret('idem');
@@ -240,7 +240,7 @@ describe('Idempotency-Key on op 7 (rotation)', () => {
 });
 
 describe('Idempotency-Key replays are authorized again', () => {
-  it('op 6: after the app is switched to ownerOnlySecretRotation, a developer\'s replay → 403, not the secret again', async () => {
+  it('regenerate: after the app is switched to ownerOnlySecretRotation, a developer\'s replay → 403, not the secret again', async () => {
     const developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const k = key();
@@ -253,7 +253,7 @@ describe('Idempotency-Key replays are authorized again', () => {
     assert.ok(!replay.text.includes(first.body.clientSecret), 'the refused replay does not carry the secret');
   });
 
-  it('op 6: after the app is deleted, a replay → 404, not the dead secret', async () => {
+  it('regenerate: after the app is deleted, a replay → 404, not the dead secret', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const k = key();
     const first = await regenerateSecret(server, admin.accessToken, admin.orgId, app.clientId, { headers: { 'idempotency-key': k } });
@@ -265,7 +265,7 @@ describe('Idempotency-Key replays are authorized again', () => {
     assert.ok(!replay.text.includes(first.body.clientSecret));
   });
 
-  it('op 7: a replay after the app was given a role above the caller\'s → 403 escalation', async () => {
+  it('owner rotation: a replay after the app was given a role above the caller\'s → 403 escalation', async () => {
     const orgAdmin = await addUser(server, admin.orgId, 'org_admin');
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const k = key();
@@ -279,7 +279,7 @@ describe('Idempotency-Key replays are authorized again', () => {
     assertErrorCode(server, replay, 403, 'OAUTH_ORG_CLIENT_ROLE_ESCALATION_ERROR');
   });
 
-  it('op 1: a replay by a caller who was since demoted below the app\'s role → 403 escalation', async () => {
+  it('create: a replay by a caller who was since demoted below the app\'s role → 403 escalation', async () => {
     const username = `demoted-${randomUUID()}@example.com`;
     const orgAdmin = await addUser(server, admin.orgId, 'org_admin', { username });
     const body = appBody({ allowedScopes: { organizationScopes: { roles: [{ name: 'org_admin' }] } } });
@@ -294,7 +294,7 @@ describe('Idempotency-Key replays are authorized again', () => {
   });
 });
 
-describe('Idempotency-Key replays of op 1 show the secret only while the caller may still change it', () => {
+describe('Idempotency-Key replays of create show the secret only while the caller may still change it', () => {
   it('after the app is deleted, a replayed create → 404, not the secret', async () => {
     const body = appBody();
     const k = key();

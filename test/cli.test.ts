@@ -1,4 +1,4 @@
-// The command line (SPEC §9): bootstrap once, --json prints exactly one JSON object, same database as the server.
+// The command line (docs/design.md §9): bootstrap once, --json prints exactly one JSON object, same database as the server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -104,7 +104,7 @@ describe('orgauth org create / user add / api-token create / revoke / keys rotat
   });
 });
 
-describe('configuration errors stop the start with one clear line (SPEC §9)', () => {
+describe('configuration errors stop the start with one clear line (docs/design.md §9)', () => {
   const dist = process.env.ORGAUTH_TEST_DIST ?? path.join(REPO_ROOT, 'dist');
   const start = (env: Record<string, string>) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-config-'));
@@ -135,7 +135,7 @@ describe('configuration errors stop the start with one clear line (SPEC §9)', (
   }
 });
 
-describe('first start (SPEC §8)', () => {
+describe('first start (docs/design.md §8)', () => {
   it('creates the key material in the data folder with mode 0600', { skip: process.env.TEST_SERVER_ENV_JSON ? 'master key comes from the environment' : undefined }, () => {
     const files = fs.readdirSync(server.dataDir).filter((f) => /key/i.test(f));
     assert.ok(files.length >= 1, `a key file in ${fs.readdirSync(server.dataDir).join(', ')}`);

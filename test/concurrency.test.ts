@@ -1,4 +1,4 @@
-// Changes to one app's secrets are serialized (SPEC §6.3): concurrent regenerations leave exactly one
+// Changes to one app's secrets are serialized (docs/design.md §6.3): concurrent regenerations leave exactly one
 // valid secret — the one returned by the change that committed last — and concurrent rotations
 // start exactly one rotation.
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('op 6 — 50 concurrent PUT …/secret on one app', () => {
+describe('regenerate — 50 concurrent PUT …/secret on one app', () => {
   const N = 50;
   let appId: string;
   let original: string;
@@ -77,7 +77,7 @@ describe('op 6 — 50 concurrent PUT …/secret on one app', () => {
   });
 });
 
-describe('op 7 — concurrent POST …/secret (rotations) on one app', () => {
+describe('owner rotation — concurrent POST …/secret (rotations) on one app', () => {
   const N = 12;
   let appId: string;
   let original: string;
@@ -111,7 +111,7 @@ describe('op 7 — concurrent POST …/secret (rotations) on one app', () => {
   });
 });
 
-describe('ops 6 and 7 racing on one app', () => {
+describe('regenerate and owner rotation racing on one app', () => {
   it('regenerations and rotations interleaved leave one consistent state whose every listed secret works', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const supplied = Array.from({ length: 6 }, (_, i) => suppliedSecret(`mix${i}`));

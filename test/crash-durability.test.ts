@@ -1,4 +1,4 @@
-// Crash durability (SPEC §5.2, §6.3): under a load of regenerations across many apps, `kill -9`
+// Crash durability (docs/design.md §5.2, §6.3): under a load of regenerations across many apps, `kill -9`
 // the server at a random moment and restart it on the same data: for every app, the last secret
 // acknowledged with 200 works and no earlier one does — or, when a regeneration was in flight at
 // the kill, its (unseen) secret replaced it — and the app has exactly one valid secret. Three

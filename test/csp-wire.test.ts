@@ -99,7 +99,7 @@ function assertCspAppShape(app: Json): void {
   }
 }
 
-describe('search results carry CSP\'s ExpandedAuthClientDto types (op 9)', () => {
+describe('search results carry CSP\'s ExpandedAuthClientDto types (search)', () => {
   let appId: string;
   let createdFrom: number;
   let createdTo: number;

@@ -1,4 +1,4 @@
-// Errors anywhere under the base path (SPEC §1, §4): CSP body, request ids, limits, media types, no stack.
+// Errors anywhere under the base path (docs/design.md §1, §4): CSP body, request ids, limits, media types, no stack.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -112,7 +112,7 @@ describe('errors under the base path', () => {
     }
   });
 
-  it('the OpenAPI document is served and lists the seed operation', async () => {
+  it('the OpenAPI document is served and lists the Regenerate operation', async () => {
     const res = await server.req('GET', '/openapi.json');
     assert.equal(res.status, 200);
     assert.ok(res.body.openapi || res.body.swagger, 'an OpenAPI document');

@@ -1,4 +1,4 @@
-// Malformed requests against every route (SPEC §1, §4): a seeded fast-check property sends
+// Malformed requests against every route (docs/design.md §1, §4): a seeded fast-check property sends
 // FUZZ_RUNS (default 10 000) of them, 16 at a time over keep-alive connections. Pass: no 5xx; every
 // error a CSP body whose requestId is the X-Request-Id header; no malformed change accepted; the
 // server up with bounded memory; the stored state exactly as before. FUZZ_SEED replays a run.
@@ -267,7 +267,7 @@ function managementRequests(): fc.Arbitrary<FuzzRequest> {
     const method = g.wrongMethod ?? g.shape.method;
     const headers: Record<string, string> = { ...g.auth };
     let body: Buffer | undefined;
-    // Every change must be refused: bodies on body routes are always invalid for their route; op 8
+    // Every change must be refused: bodies on body routes are always invalid for their route; delete-old
     // (no body) and a wrong method (which may land on another real route) get a body no parser takes.
     if (g.wrongMethod !== undefined || g.shape.route.startsWith('op8')) {
       body = Buffer.from(g.bodyChoice < 50 ? '{"unexpected":' : 'not json at all', 'utf8');

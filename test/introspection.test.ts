@@ -1,4 +1,4 @@
-// Token introspection (RFC 7662) and revocation (RFC 7009), SPEC §3.4: plain requests, then the
+// Token introspection (RFC 7662) and revocation (RFC 7009), docs/design.md §3.4: plain requests, then the
 // real client libraries oauth4webapi and openid-client v6.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Signing keys and discovery (SPEC §3.4, §8): JWKS, token-public-key, rotation, RFC 8414 / OIDC metadata.
+// Signing keys and discovery (docs/design.md §3.4, §8): JWKS, token-public-key, rotation, RFC 8414 / OIDC metadata.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
@@ -151,7 +151,7 @@ describe('discovery metadata', () => {
   });
 
   it('OIDC discovery under the issuer path ({issuer}/.well-known/openid-configuration), as openid-client does by default',
-    { todo: 'not promised by SPEC §3.4; the brief allows root-only' }, async () => {
+    { todo: 'not promised by docs/design.md §3.4, which promises only the root document' }, async () => {
       const d = await discovery(server);
       const res = await server.req('GET', `${d.issuer}/.well-known/openid-configuration`);
       assert.equal(res.status, 200);

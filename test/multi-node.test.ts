@@ -1,4 +1,4 @@
-// Two nodes on one database (SPEC §5.2 "at once, on every node", §6.2 no stale caches, §8 stateless nodes).
+// Two nodes on one database (docs/design.md §5.2 "at once, on every node", §6.2 no stale caches, §8 stateless nodes).
 // On the embedded default both nodes open the same SQLite file; with TEST_SERVER_ENV_JSON they share PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

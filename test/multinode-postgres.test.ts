@@ -1,4 +1,4 @@
-// Two nodes, one PostgreSQL database, one Redis (SPEC §7, §8 "several nodes"): a change made through
+// Two nodes, one PostgreSQL database, one Redis (docs/design.md §7, §8 "several nodes"): a change made through
 // one node is in force on the other at its next request, rate limits are one budget for both, and
 // concurrent regenerations through both leave exactly one valid secret. Needs TEST_DATABASE_URL and
 // TEST_REDIS_URL; skips with the reason otherwise.

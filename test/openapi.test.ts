@@ -1,5 +1,5 @@
-// The OpenAPI document (issue: "keep the code and the OpenAPI document true to SPEC"): every
-// operation of SPEC §3 and §5, the [ours] additions, the CSP error body and the catalogue.
+// The OpenAPI document stays true to the code and to docs/design.md: every
+// operation of docs/design.md §3 and §5, the additions beyond CSP, the CSP error body and the catalogue.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bootstrapAdmin, createApp, startServer, type Admin, type Json, type TestServer } from './helpers/index.js';
@@ -52,7 +52,7 @@ describe('GET /csp/gateway/am/api/openapi.json', () => {
     });
   }
 
-  it('the seed operation documents exactly the seed\'s error statuses and its {} body', () => {
+  it('the Regenerate operation documents exactly its error statuses and its {} body', () => {
     const op = doc.paths[`${BASE}/orgs/{orgId}/oauth-apps/{oauthAppId}/secret`]?.put;
     for (const status of ['401', '403', '404', '409', '429', '500']) assert.ok(op?.responses?.[status], `status ${status}`);
     // The body schema is the named EmptyObject: an object that admits no members.

@@ -1,4 +1,4 @@
-// Rate limits at the token endpoints (SPEC §7) with small budgets: per client id (Basic or
+// Rate limits at the token endpoints (docs/design.md §7) with small budgets: per client id (Basic or
 // client_id), failed client authentications per client id, the API-token exchange per address.
 // Runs on the embedded default (in-process counters) and, in the suite's PostgreSQL pass, on Redis.
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** The 429 of SPEC §7 at a token endpoint: CSP body with the RFC 6749 fields, Retry-After and RateLimit-*. */
+/** The 429 of docs/design.md §7 at a token endpoint: CSP body with the RFC 6749 fields, Retry-After and RateLimit-*. */
 function assertTokenEndpoint429(res: HttpResult, limit: number): void {
   assertCspError(res, 429, { oauthError: 'invalid_request' }, server);
   assert.match(res.body.errorCode, /TOO_MANY_REQUESTS/);

@@ -1,4 +1,4 @@
-// Rate limits (SPEC §7, the seed's 429): per caller, separate budgets, 429 with Retry-After and the CSP body.
+// Rate limits (docs/design.md §7, the 429 of the Regenerate operation): per caller, separate budgets, 429 with Retry-After and the CSP body.
 // Budgets are configuration; this file sets small ones through the server's RATE_LIMIT_* variables
 // (`<count>/<seconds>`, see src/config.ts).
 import assert from 'node:assert/strict';

@@ -78,7 +78,7 @@ describe('oauth4webapi (strict; percent-encodes Basic)', () => {
     const c: oauth.Client = { client_id: apps[0]!.clientId };
     const res = await oauth.clientCredentialsGrantRequest(as, c, oauth.ClientSecretBasic('Wrong-secret-9!'), new URLSearchParams(),
       { [oauth.allowInsecureRequests]: true });
-    // oauth4webapi surfaces a 401 carrying WWW-Authenticate (which SPEC §3.2 requires) as a challenge error.
+    // oauth4webapi surfaces a 401 carrying WWW-Authenticate (which docs/design.md §3.2 requires) as a challenge error.
     await assert.rejects(oauth.processClientCredentialsResponse(as, c, res), (err: unknown) => {
       if (err instanceof oauth.WWWAuthenticateChallengeError) {
         assert.equal(err.status, 401);
@@ -96,8 +96,8 @@ describe('oauth4webapi (strict; percent-encodes Basic)', () => {
 describe('openid-client v6', () => {
   for (const algorithm of ['oauth2', 'oidc'] as const) {
     // 'oidc' (the library default) fetches {issuer}/.well-known/openid-configuration, under the base path:
-    // SPEC §3.4 promises only the root document, so that variant is informational.
-    const opts = algorithm === 'oidc' ? { todo: 'OIDC discovery under the issuer path is not promised by SPEC §3.4' } : {};
+    // docs/design.md §3.4 promises only the root document, so that variant is informational.
+    const opts = algorithm === 'oidc' ? { todo: 'OIDC discovery under the issuer path is not promised by docs/design.md §3.4' } : {};
     it(`discovery (${algorithm}) + clientCredentialsGrant with the default client_secret_post`, opts, async () => {
       const issuer = new URL((await discovery(server)).issuer);
       for (const app of apps) {

@@ -1,4 +1,4 @@
-// Redis going away or hanging at runtime (SPEC §7/§8, "several nodes"): the node keeps serving on
+// Redis going away or hanging at runtime (docs/design.md §7/§8, "several nodes"): the node keeps serving on
 // per-node budgets with a logged warning, /readyz reports it, and budgets are shared again once
 // Redis is back.
 // Starts its own throw-away redis-server on a free port (skips without the binary).

@@ -1,4 +1,4 @@
-// The seed operation (SPEC §5.2): PUT /orgs/{orgId}/oauth-apps/{oauthAppId}/secret with body {}.
+// Regenerate Organization Managed OAuth App Secret (docs/design.md §5.2): PUT /orgs/{orgId}/oauth-apps/{oauthAppId}/secret with body {}.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT, decodeJwt, decodeProtectedHeader, base64url } from 'jose';
@@ -111,7 +111,7 @@ describe('PUT /orgs/{orgId}/oauth-apps/{oauthAppId}/secret — regenerate the se
       const rot = await server.req('POST', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}/secret`, {
         token: admin.accessToken, json: { newClientSecret: rotated },
       });
-      assert.equal(rot.status, 200, `start rotation (op 7): ${rot.status} ${rot.text}`);
+      assert.equal(rot.status, 200, `start rotation: ${rot.status} ${rot.text}`);
       await assertSecretWorks(app.clientId, app.clientSecret, 'previous secret during rotation');
       await assertSecretWorks(app.clientId, rotated, 'rotated-in secret');
       const res = await regenerate(admin.orgId, app.clientId);
@@ -342,7 +342,7 @@ describe('PUT /orgs/{orgId}/oauth-apps/{oauthAppId}/secret — regenerate the se
     });
   });
 
-  describe("the seed's note: changing the secret via the management API resets a rotation", () => {
+  describe("the Regenerate page's note: changing the secret via the management API resets a rotation", () => {
     it('PATCH {secret} during a rotation: the provided secret becomes the only valid one', async () => {
       const app = await createApp(server, admin.accessToken, admin.orgId);
       const rotated = strongSecret('rotp');
@@ -368,7 +368,7 @@ describe('PUT /orgs/{orgId}/oauth-apps/{oauthAppId}/secret — regenerate the se
     });
   });
 
-  describe('[ours] additions around the seed (SPEC §6.4), invisible unless asked for', () => {
+  describe('additions beyond CSP around regenerate (docs/design.md §6.4), invisible unless asked for', () => {
     const secretsOf = (appId: string) => server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appId}/secrets`, { token: admin.accessToken });
 
     it('GET …/secrets after a regeneration: exactly one current secret, hint = last 4 chars, no value', async () => {

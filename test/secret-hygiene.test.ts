@@ -1,4 +1,4 @@
-// Secret hygiene (SPEC §6.2): with LOG_LEVEL=debug, run every operation that issues, accepts or
+// Secret hygiene (docs/design.md §6.2): with LOG_LEVEL=debug, run every operation that issues, accepts or
 // refuses a client secret, API token or access token — in every request shape, on success and on
 // failure — then scan every log line, every audit record, every error body and the stored data
 // (SQLite file and WAL, or every PostgreSQL row) for any of them in plaintext: zero hits.

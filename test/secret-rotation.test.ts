@@ -1,5 +1,5 @@
-// The secret lifecycle (SPEC §6.1, §6.3): owner rotation (op 7) with a grace period, delete-old
-// (op 8), regenerate (op 6) during a rotation, public clients, the secrets listing of §6.4, and the
+// The secret lifecycle (docs/design.md §6.1, §6.3): owner rotation with a grace period, deleting
+// the old secret, regenerate during a rotation, public clients, the secrets listing of §6.4, and the
 // verified-secret cache of caller-supplied (Argon2id) secrets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -33,7 +33,7 @@ const secrets = (appId: string): Promise<Json[]> => listSecrets(server, admin.ac
 const newApp = (overrides: Record<string, unknown> = {}): Promise<CreatedApp> => createApp(server, admin.accessToken, admin.orgId, overrides);
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-describe('op 7 — POST …/secret (owner rotation)', () => {
+describe('POST …/secret (owner rotation)', () => {
   it('with a 2 s grace: both secrets work during the grace, the old one is refused after it', async () => {
     const app = await newApp();
     const next = suppliedSecret('grace');
@@ -159,7 +159,7 @@ describe('op 7 — POST …/secret (owner rotation)', () => {
   });
 });
 
-describe('op 8 — DELETE …/secret (delete the old secret)', () => {
+describe('DELETE …/secret (delete the old secret)', () => {
   it('ends the grace at once: the old secret is refused on the very next request', async () => {
     const app = await newApp();
     const next = suppliedSecret('next');
@@ -190,7 +190,7 @@ describe('op 8 — DELETE …/secret (delete the old secret)', () => {
   });
 });
 
-describe('op 6 — PUT …/secret during a rotation', () => {
+describe('PUT …/secret (regenerate) during a rotation', () => {
   it('kills both secrets of the rotation; only the regenerated one works', async () => {
     const app = await newApp();
     const next = suppliedSecret('rot');
@@ -210,7 +210,7 @@ describe('op 6 — PUT …/secret during a rotation', () => {
   });
 });
 
-describe('public clients have no secret (ops 6, 7, 8 → 409)', () => {
+describe('public clients have no secret (regenerate, rotation and delete-old → 409)', () => {
   let pub: CreatedApp;
   before(async () => {
     pub = await newApp({ publicClient: true, grantTypes: ['authorization_code'], redirectUris: ['https://spa.example.com/cb'] });
@@ -228,7 +228,7 @@ describe('public clients have no secret (ops 6, 7, 8 → 409)', () => {
   });
 });
 
-describe('GET …/secrets (SPEC §6.4 listing)', () => {
+describe('GET …/secrets (docs/design.md §6.4 listing)', () => {
   it('lists secretId, hint (last 4, generated secrets only), status, createdAt, createdBy, expiresAt only on previous — never a value', async () => {
     const app = await newApp();
     const next = suppliedSecret('list');
@@ -329,7 +329,7 @@ describe('caller-supplied secrets (Argon2id) and the verified-secret cache', () 
   });
 });
 
-describe('lastUsedAt (SPEC §6.4): recorded coarsely, in memory first, and kept across a graceful restart', () => {
+describe('lastUsedAt (docs/design.md §6.4): recorded coarsely, in memory first, and kept across a graceful restart', () => {
   it('a secret used for a token, and its app, get lastUsedAt at the time of use; an unused secret and app have none', async () => {
     const node = await startRoomyServer();
     let restarted: TestServer | undefined;

@@ -1,5 +1,5 @@
-// The access policy of SPEC §2 as a matrix: every management operation × every kind of caller →
-// the status the SPEC implies, one assertion per cell, each on a fresh target app; then the other
+// The access policy of docs/design.md §2 as a matrix: every management operation × every kind of caller →
+// the status docs/design.md implies, one assertion per cell, each on a fresh target app; then the other
 // org's owner through their own org's paths; and finally: no caller of another org ever succeeded.
 //
 // Policy: the token must be for the path's org and hold csp:org_owner, csp:org_admin or
@@ -18,7 +18,7 @@ type OpName = 'op1 create' | 'op2 list' | 'op3 get' | 'op4 update' | 'op5 delete
 
 const CALLERS: CallerName[] = ['owner', 'admin', 'developer', 'member', 'sa-developer', 'sa-no-role', 'other-org-owner'];
 
-/** SPEC §2, cell by cell. */
+/** docs/design.md §2, cell by cell. */
 function expected(op: OpName, caller: CallerName): number {
   if (caller === 'other-org-owner') return 403;
   if (caller === 'member' || caller === 'sa-no-role') return 403;

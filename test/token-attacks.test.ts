@@ -1,4 +1,4 @@
-// Forged, stale and withdrawn tokens on the management API (SPEC §4: 401 for no token, bad
+// Forged, stale and withdrawn tokens on the management API (docs/design.md §4: 401 for no token, bad
 // signature, wrong issuer, expired, revoked, an alg other than ours). Each attack is tried with
 // `Authorization: Bearer` and with the legacy `csp-auth-token` header.
 import assert from 'node:assert/strict';

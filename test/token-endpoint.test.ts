@@ -1,4 +1,4 @@
-// Client-credentials token endpoints (SPEC §3.1–3.3): every request shape real CSP clients send.
+// Client-credentials token endpoints (docs/design.md §3.1–3.3): every request shape real CSP clients send.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
@@ -124,7 +124,7 @@ describe('POST /auth/authorize and /auth/token — client_credentials', () => {
     assert.equal(claims.iss, d.issuer);
   });
 
-  it('carries the service-account claims of SPEC §3.3', async () => {
+  it('carries the service-account claims of docs/design.md §3.3', async () => {
     const before = Math.floor(Date.now() / 1000);
     const res = await clientCredentials(server, app.clientId, app.clientSecret, 'basic');
     const c = await verifyAccessToken(server, res.body.access_token) as Record<string, unknown>;

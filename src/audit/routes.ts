@@ -1,4 +1,4 @@
-// HTTP for the audit log [ours] (SPEC §6.4): organization owners and admins only.
+// HTTP for the audit log, beyond CSP (docs/design.md §6.4): organization owners and admins only.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -6,7 +6,7 @@ import { BASE_PATH } from '../config.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import { PagingQuery, pageLinks, pageOf, pagingQuery, type PagingLimits } from '../http/paging.js';
 import type { Services } from '../runtime.js';
-import { OrgPathParams } from '../apps/schemas.js';
+import { OrgPathParams } from '../oauth-apps/schemas.js';
 import { ORG_MANAGER_ROLES, rolesToPerms } from '../identity/roles.js';
 import { countAuditEvents, listAuditEvents, type AuditFilter } from './store.js';
 import { fail } from '../errors/errors.js';
@@ -53,7 +53,7 @@ export async function auditRoutes(scope: FastifyInstance, services: Services): P
   app.get('/orgs/:orgId/audit-events', {
     config: { access: { anyOf: rolesToPerms(ORG_MANAGER_ROLES) } },
     schema: {
-      tags: ['Audit'], operationId: 'getOrganizationAuditEvents', summary: '[ours] Every app and secret change, every API token created or revoked and every token revocation, newest first',
+      tags: ['Audit'], operationId: 'getOrganizationAuditEvents', summary: 'Beyond CSP: Every app and secret change, every API token created or revoked and every token revocation, newest first',
       description: 'Actor, action, app, secret id, request id, source address and time. Never a secret. Filters `action`, `actor`, `appId`, `from`, `to` (epoch seconds, inclusive) combine with AND.',
       security: MANAGEMENT_SECURITY, params: OrgPathParams, querystring: AuditQuery,
       response: {

@@ -1,9 +1,9 @@
 // The one place that says which clients may sign people in, and how. Every use (the authorization
 // endpoint, the authorization_code and refresh_token grants) reads a client through here.
 import type { Queryable } from '../db/database.js';
-import { findAppById, type AppRow } from '../apps/store.js';
-import { readSettings } from '../apps/settings.js';
-import { appOrgRoles } from '../apps/grants.js';
+import { findAppById, type AppRow } from '../oauth-apps/store.js';
+import { readSettings } from '../oauth-apps/settings.js';
+import { appOrgRoles } from '../oauth-apps/grants.js';
 import { CONSOLE_CLIENT_ID, consoleClient } from '../console/client.js';
 
 export interface AuthorizationClient {

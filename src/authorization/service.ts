@@ -6,7 +6,7 @@ import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
-import { isGrantableGeneralScope } from '../apps/grants.js';
+import { isGrantableGeneralScope } from '../oauth-apps/grants.js';
 import { membershipsOf } from '../signin/store.js';
 import type { Session } from '../signin/service.js';
 import { findAuthorizationClient, type AuthorizationClient } from './clients.js';

@@ -43,7 +43,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
   // A secret change acknowledged with 200 must survive a power loss too, not only a crash of the
   // process (WAL + NORMAL would lose the last commits and bring a replaced secret back): FULL
   // syncs the WAL at every commit. Commits are rare here — secret and app changes, revocations,
-  // and the usage flush, which batches its writes (src/secrets/usage.ts) — and changes that arrive
+  // and the usage flush, which batches its writes (src/oauth-apps/secret-usage.ts) — and changes that arrive
   // together share one commit (group-commit.ts).
   file.pragma('synchronous = FULL');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: countQuery });

@@ -1,4 +1,4 @@
-// The management API's guard (SPEC §2 access policy): a valid token, for the path's org, holding
+// The management API's guard (docs/design.md §2 access policy): a valid token, for the path's org, holding
 // org_owner, org_admin or developer. Runs at onRequest, so 401/403 come before any body is read.
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { fail, isOrgAuthError } from '../errors/errors.js';
@@ -8,9 +8,9 @@ import { APP_MANAGER_PERMS } from '../identity/roles.js';
 import type { Services } from '../runtime.js';
 
 export interface AccessRule {
-  /** Search refuses service-account tokens (SPEC §2). */
+  /** Search refuses service-account tokens (docs/design.md §2). */
   readonly usersOnly?: boolean;
-  /** Perms of which the caller needs at least one; defaults to the app managers of the seed. */
+  /** Perms of which the caller needs at least one; defaults to the app managers of the Regenerate operation's access policy. */
   readonly anyOf?: readonly string[];
 }
 
@@ -19,7 +19,7 @@ declare module 'fastify' {
     caller?: Caller;
   }
   interface FastifyContextConfig {
-    /** The route's access rule, read by the guard; absent means the seed's access policy. */
+    /** The route's access rule, read by the guard; absent means the access policy of the app operations (docs/design.md §2). */
     access?: AccessRule;
   }
 }

@@ -1,4 +1,4 @@
-// Request bodies as text: UTF-8 only (SPEC §1), so invalid bytes are a malformed body, not U+FFFD in stored data.
+// Request bodies as text: UTF-8 only (docs/design.md §1), so invalid bytes are a malformed body, not U+FFFD in stored data.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Deepest nesting of objects and arrays a request body may have; far beyond any real request. */

@@ -1,4 +1,4 @@
-// The one place domain and framework errors become HTTP: the CSP error body (SPEC §4), plus the
+// The one place domain and framework errors become HTTP: the CSP error body (docs/design.md §4), plus the
 // RFC 6749 members on token endpoints. Never a stack trace; 500s are logged with the request id.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// Liveness and readiness (SPEC §8).
+// Liveness and readiness (docs/design.md §8).
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import Type from 'typebox';

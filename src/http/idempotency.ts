@@ -1,4 +1,4 @@
-// Wires Idempotency-Key to every route whose config has `idempotent` (ops 1, 6, 7): the claim runs
+// Wires Idempotency-Key to every route whose config has `idempotent` (create, regenerate and owner rotation): the claim runs
 // after authentication and validation, the response is recorded on its way out. A replay is
 // authorized again first: a caller who lost the right to the change since, or whose app is gone,
 // does not get its response (and the secret in it) a second time.

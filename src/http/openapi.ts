@@ -40,7 +40,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Organization Managed OAuth Apps (clients)', description: 'The CSP operations on an organization\'s OAuth apps and their secrets' },
         { name: 'Authentication', description: 'Token endpoints, keys and discovery' },
-        { name: 'Audit', description: '[ours] The organization\'s audit log' },
+        { name: 'Audit', description: 'Beyond CSP: The organization\'s audit log' },
         { name: 'Operations', description: 'Health checks' },
       ],
     },

@@ -1,4 +1,4 @@
-// Who a request counts against (SPEC §7): the token subject on the management API, the client id
+// Who a request counts against (docs/design.md §7): the token subject on the management API, the client id
 // at the token endpoints, the source address when neither is known.
 import type { FastifyRequest } from 'fastify';
 import { presentedClient, type TokenParams } from '../tokens/client-auth.js';

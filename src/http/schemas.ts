@@ -34,5 +34,5 @@ export function errorResponses(...statuses: number[]): Record<number, typeof Csp
 export const MANAGEMENT_SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { cspAuthToken: [] }];
 
 export const IDEMPOTENCY_HEADER = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$', description: '[ours] A retry with the same key and body within 10 minutes replays the first response' })),
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$', description: 'Beyond CSP: A retry with the same key and body within 10 minutes replays the first response' })),
 }, { additionalProperties: true });

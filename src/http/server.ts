@@ -2,8 +2,8 @@
 // route modules of each domain folder.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BASE_PATH, BODY_LIMIT_BYTES } from '../config.js';
-import { appRoutes } from '../apps/routes.js';
-import { secretRoutes } from '../secrets/routes.js';
+import { appRoutes } from '../oauth-apps/routes.js';
+import { secretRoutes } from '../oauth-apps/secret-routes.js';
 import { tokenRoutes } from '../tokens/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { auditRoutes } from '../audit/routes.js';

@@ -1,4 +1,4 @@
-// Idempotency-Key (SPEC §6.4): a retry with the same key and body within 10 minutes replays the
+// Idempotency-Key (docs/design.md §6.4): a retry with the same key and body within 10 minutes replays the
 // first response, so a lost response no longer forces another regeneration. The replay is sealed
 // with the master key (it may hold a secret); the request fingerprint is an HMAC, not the body.
 import type { Db } from '../db/database.js';

@@ -7,7 +7,7 @@ import { BASE_PATH } from '../config.js';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, MANAGEMENT_SECURITY } from '../http/schemas.js';
 import type { Services } from '../runtime.js';
-import { AllowedScopes, OrgId } from '../apps/schemas.js';
+import { AllowedScopes, OrgId } from '../oauth-apps/schemas.js';
 import { fail } from '../errors/errors.js';
 import { ORG_ROLES, DEVELOPER_ROLE, membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { listMembershipsOf } from './store.js';
@@ -33,21 +33,21 @@ const ApiTokenDetails = Type.Object({
   orgId: Type.String(),
   username: Type.String(),
   acct: Type.String(),
-  hint: Type.String({ description: '[ours] Last four characters of the token' }),
+  hint: Type.String({ description: 'Beyond CSP: Last four characters of the token' }),
   createdAt: Type.Integer(),
   expiresAt: Type.Integer(),
   lastUsedAt: Type.Optional(Type.Integer()),
   deactivated: Type.Boolean(),
   deactivatedAt: Type.Optional(Type.Integer()),
   status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
-}, { title: 'UserApiToken' });
+}, { title: 'LoggedInUserApiTokenDto' });
 
 const OrgItem = Type.Object({
   refLink: Type.String(),
   id: Type.String(),
   name: Type.String(),
   displayName: Type.String(),
-  roles: Type.Array(Type.String(), { description: '[ours] The person\'s roles in this org' }),
+  roles: Type.Array(Type.String(), { description: 'Beyond CSP: The person\'s roles in this org' }),
 });
 
 export async function loggedInUserRoutes(scope: FastifyInstance, services: Services): Promise<void> {
@@ -80,7 +80,7 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
       description: 'The token is shown this once. It is bound to the person and the org of the access token and carries their live roles. At most 50 live tokens per person.',
       security: MANAGEMENT_SECURITY, body: GenerateApiTokenRequest,
       response: {
-        200: Type.Object({ apiToken: Type.String(), tokenId: Type.String({ description: '[ours]' }), expiresAt: Type.Integer({ description: '[ours]' }) }),
+        200: Type.Object({ apiToken: Type.String(), tokenId: Type.String({ description: 'Beyond CSP: the API token\'s id' }), expiresAt: Type.Integer({ description: 'Beyond CSP: when the API token expires, in seconds since the epoch' }) }),
         ...errorResponses(400, 401, 403, 413, 415, 429, 500),
       },
     },

@@ -1,4 +1,4 @@
-// Decisions about organizations, users, memberships and API tokens (SPEC §2), used by the CLI and
+// Decisions about organizations, users, memberships and API tokens (docs/design.md §2), used by the CLI and
 // by the API-token grant.
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
@@ -10,12 +10,14 @@ import { sha256Base64url } from '../crypto/hash.js';
 import { fail } from '../errors/errors.js';
 import * as store from './store.js';
 import { membershipRoles } from './roles.js';
-import { deny } from '../tokens/denylist.js';
+import { deny } from '../revocation/denylist.js';
 import { takeStartupLock } from '../db/startup-lock.js';
-import { USER_TOKEN_TTL_SECONDS } from '../tokens/claims.js';
 
 /** API tokens live a year unless the operator says otherwise. */
 export const DEFAULT_API_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
+
+/** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
+export const USER_TOKEN_TTL_SECONDS = 1799;
 
 export interface Organization { id: string; displayName: string }
 export interface Member { username: string; orgId: string; roles: string[] }

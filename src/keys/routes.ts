@@ -1,4 +1,4 @@
-// HTTP for keys and discovery (SPEC §3.4): JWKS, the CSP public-key endpoint, and the metadata
+// HTTP for keys and discovery (docs/design.md §3.4): JWKS, the CSP public-key endpoint, and the metadata
 // documents (OpenID discovery and RFC 8414, also at the path-inserted form).
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';

@@ -3,14 +3,14 @@
 import type { Db } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { findAppById } from '../apps/store.js';
+import { findAppById } from '../oauth-apps/store.js';
 import { findAuthorizationClient } from '../authorization/clients.js';
-import { readSettings } from '../apps/settings.js';
-import { appOrgRoles, appPerms } from '../apps/grants.js';
+import { readSettings } from '../oauth-apps/settings.js';
+import { appOrgRoles, appPerms } from '../oauth-apps/grants.js';
 import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
-import { isDenied, type DenylistEntry } from './denylist.js';
+import { isDenied, type DenylistEntry } from '../revocation/denylist.js';
 
 export interface Caller {
   readonly kind: 'user' | 'service';

@@ -1,13 +1,10 @@
-// The access token (SPEC §3.3): claims, signing and verification. RS256 only.
+// The access token (docs/design.md §3.3): claims, signing and verification. RS256 only.
 import { randomUUID, sign } from 'node:crypto';
 import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 import { fail, OrgAuthError } from '../errors/errors.js';
 import { createVerifiedTokenCache } from './verified-tokens.js';
-
-/** Tokens of users exchanged from API tokens live 1799 s, as CSP's do. */
-export const USER_TOKEN_TTL_SECONDS = 1799;
 
 /** Clock skew tolerated between nodes for `iat`: a token issued later than this ahead of us is not valid yet. */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -23,11 +20,11 @@ export interface AccessTokenClaims extends JWTPayload {
   domain: string;
   /** User tokens: the account. */
   acct?: string;
-  /** Service-account tokens: the secret that minted the token [ours]. */
+  /** Service-account tokens: the secret that minted the token (beyond CSP). */
   sid?: string;
-  /** Service-account tokens: which creation of the app minted the token, should its id be reused [ours]. */
+  /** Service-account tokens: which creation of the app minted the token, should its id be reused (beyond CSP). */
   app_instance?: string;
-  /** User tokens: the API token the access token was exchanged from [ours]. */
+  /** User tokens: the API token the access token was exchanged from (beyond CSP). */
   ati?: string;
 }
 

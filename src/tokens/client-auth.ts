@@ -1,4 +1,4 @@
-// Reading client credentials in every shape real CSP clients send (SPEC §3.1): HTTP Basic, raw or
+// Reading client credentials in every shape real CSP clients send (docs/design.md §3.1): HTTP Basic, raw or
 // form-urlencoded (RFC 6749 §2.3.1), or client_id/client_secret in the form body (client_secret_post).
 import { fail } from '../errors/errors.js';
 

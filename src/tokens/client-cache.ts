@@ -6,7 +6,7 @@
 // is still the one read before the copy was loaded.
 import { performance } from 'node:perf_hooks';
 import { setBounded } from '../bounded-map.js';
-import type { AppWithSecrets } from '../secrets/store.js';
+import type { AppWithSecrets } from '../oauth-apps/secret-store.js';
 
 export interface CachedClient {
   readonly found: AppWithSecrets;

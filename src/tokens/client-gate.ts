@@ -7,10 +7,10 @@
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { freshEpoch } from '../redis/app-epochs.js';
-import { isValidAt } from '../secrets/lifecycle.js';
-import { matchSecret } from '../secrets/service.js';
-import { findAppWithSecrets, type AppWithSecrets, type SecretRow } from '../secrets/store.js';
-import { verifySecretWithoutKdf, type VerifyContext } from '../secrets/verifier.js';
+import { isValidAt } from '../oauth-apps/lifecycle.js';
+import { matchSecret } from '../oauth-apps/secret-service.js';
+import { findAppWithSecrets, type AppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
+import { verifySecretWithoutKdf, type VerifyContext } from '../oauth-apps/secret-verifier.js';
 import { clientCacheClock } from './client-cache.js';
 import type { PresentedClient } from './client-auth.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';

@@ -6,7 +6,7 @@ import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
 import { claimCode, findCode } from '../authorization/store.js';
 import { verifierMatches } from '../authorization/pkce.js';
-import { deny } from './denylist.js';
+import { deny } from '../revocation/denylist.js';
 import type { TokenParams } from './client-auth.js';
 import {
   livePerms, newFamilyId, newRefreshTokenValue, personTokenResponse, revokeFamily, signPersonAccessToken, storeRefreshToken,

@@ -3,14 +3,14 @@
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
-import { appOrgRoles } from '../apps/grants.js';
-import { readSettings } from '../apps/settings.js';
+import { appOrgRoles } from '../oauth-apps/grants.js';
+import { readSettings } from '../oauth-apps/settings.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { ORG_MANAGER_ROLES } from '../identity/roles.js';
 import { findApiToken, resolveApiToken, revokeApiTokenRow } from '../identity/service.js';
 import { inspectAccessToken } from './caller.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
-import { deny, isDenied } from './denylist.js';
+import { deny, isDenied } from '../revocation/denylist.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
 import { isRefreshTokenValue, refreshTokenHash, revokeFamily } from './person-tokens.js';
 import { findRefreshToken, type RefreshTokenRow } from './refresh-store.js';

@@ -4,8 +4,8 @@
 import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
-import { MAX_ACCESS_TOKEN_TTL } from '../apps/settings.js';
-import { USER_TOKEN_TTL_SECONDS } from './claims.js';
+import { MAX_ACCESS_TOKEN_TTL } from '../oauth-apps/settings.js';
+import { USER_TOKEN_TTL_SECONDS } from '../identity/service.js';
 import { listAllKeys, setRetiredAt, type KeyRow } from '../keys/store.js';
 import { KEY_RING_REFRESH_SECONDS } from '../keys/keyring.js';
 

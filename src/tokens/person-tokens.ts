@@ -11,7 +11,7 @@ import { membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { authorizationClientOf, findAuthorizationClient, type AuthorizationClient } from '../authorization/clients.js';
 import { signIdToken } from '../oidc/id-token.js';
 import { signAccessToken, type SignedToken } from './claims.js';
-import { deny } from './denylist.js';
+import { deny } from '../revocation/denylist.js';
 import type { PresentedClient } from './client-auth.js';
 import { insertRefreshToken, revokeFamilyRows } from './refresh-store.js';
 import type { AuthenticatedClient, TokenResponse, TokenServiceDeps } from './service.js';

@@ -4,7 +4,7 @@
 // the family may be used with.
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
-import { isDenied } from './denylist.js';
+import { isDenied } from '../revocation/denylist.js';
 import type { TokenParams } from './client-auth.js';
 import { claimRefreshToken, findRefreshToken } from './refresh-store.js';
 import {

@@ -1,4 +1,4 @@
-// HTTP for the token endpoints (SPEC §3.1–3.2). Parameters may come in the form body, a JSON body
+// HTTP for the token endpoints (docs/design.md §3.1–3.2). Parameters may come in the form body, a JSON body
 // or the query string, as real CSP clients send them; the body wins over the query.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';

@@ -1,19 +1,19 @@
-// The grants (SPEC §3): client_credentials for service accounts, API-token exchange for users.
+// The grants (docs/design.md §3): client_credentials for service accounts, API-token exchange for users.
 import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import type { AppRow } from '../apps/store.js';
-import { readSettings } from '../apps/settings.js';
-import { appPerms, appScope } from '../apps/grants.js';
-import { resolveApiToken } from '../identity/service.js';
+import type { AppRow } from '../oauth-apps/store.js';
+import { readSettings } from '../oauth-apps/settings.js';
+import { appPerms, appScope } from '../oauth-apps/grants.js';
+import { resolveApiToken, USER_TOKEN_TTL_SECONDS } from '../identity/service.js';
 import { markApiTokenUsed } from '../identity/store.js';
 import { rolesToPerms } from '../identity/roles.js';
-import { matchSecret } from '../secrets/service.js';
-import type { VerifyContext } from '../secrets/verifier.js';
-import { findAppWithSecrets, type SecretRow } from '../secrets/store.js';
-import type { UsageRecorder } from '../secrets/usage.js';
-import { signAccessToken, USER_TOKEN_TTL_SECONDS } from './claims.js';
+import { matchSecret } from '../oauth-apps/secret-service.js';
+import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
+import { findAppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
+import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
+import { signAccessToken } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
 import type { ClientCache } from './client-cache.js';

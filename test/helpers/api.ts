@@ -48,7 +48,7 @@ export async function addUser(server: TestServer, orgId: string, role: Role, opt
 }
 
 let appCounter = 0;
-/** The minimal valid create body of the brief, with a unique display name; `overrides` are merged on top. */
+/** The minimal valid create body (docs/design.md §5.3), with a unique display name; `overrides` are merged on top. */
 export function appBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     displayName: `ci bot ${++appCounter}`,
@@ -74,7 +74,7 @@ export async function createApp(server: TestServer, token: string, orgId: string
 }
 
 /**
- * The client-credentials request shapes of SPEC §3.1:
+ * The client-credentials request shapes of docs/design.md §3.1:
  * - `basic`: raw HTTP Basic, `grant_type` in the form body (nsxt, wavefront, Carbon Black, authlib, curl)
  * - `basic-urlencoded`: id and secret form-urlencoded before base64 (RFC 6749 §2.3.1; oauth4webapi, openid-client)
  * - `basic-query`: raw Basic, `grant_type` (and params) in the query string, empty body (hcs-cli)
@@ -114,7 +114,7 @@ export async function serviceAccountToken(server: TestServer, clientId: string, 
   return res.body.access_token as string;
 }
 
-/** 200 token response of SPEC §3.2: no-store, no nulls, string token, bearer, numeric expires_in, string scope. */
+/** 200 token response of docs/design.md §3.2: no-store, no nulls, string token, bearer, numeric expires_in, string scope. */
 export function assertTokenResponse(res: HttpResult): void {
   assert.equal(res.status, 200, `token response: ${res.status} ${res.text}`);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
@@ -147,7 +147,7 @@ export interface CspErrorExpect {
 }
 
 /**
- * The CSP error body of SPEC §4, field by field: statusCode == HTTP status, moduleCode integer,
+ * The CSP error body of docs/design.md §4, field by field: statusCode == HTTP status, moduleCode integer,
  * cspErrorCode "<module>.<code>", errorCode and message non-empty strings, requestId == X-Request-Id;
  * no stack, no known secret in the message.
  */

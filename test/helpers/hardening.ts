@@ -76,7 +76,7 @@ export function parseRawResponse(raw: string): RawResponse {
   return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '')?.[1] ?? 0), headers, text, body };
 }
 
-/** The CSP error body of SPEC §4 with requestId equal to X-Request-Id; returns what is wrong, or undefined. */
+/** The CSP error body of docs/design.md §4 with requestId equal to X-Request-Id; returns what is wrong, or undefined. */
 export function cspBodyProblem(res: RawResponse): string | undefined {
   const b = res.body;
   if (!b || typeof b !== 'object' || Array.isArray(b)) return `not a JSON object: ${res.text.slice(0, 200)}`;

@@ -1,5 +1,5 @@
-// Steps shared by the tests of the app-management API, the secret lifecycle and the SPEC §6.4
-// additions: the secret operations (ops 6–8 and the listing), "does this secret work?", introspection,
+// Steps shared by the tests of the app-management API, the secret lifecycle and docs/design.md §6.4
+// additions: the secret operations (regenerate, owner rotation, delete-old and the listing), "does this secret work?", introspection,
 // and the audit log read page by page.
 import assert from 'node:assert/strict';
 import {
@@ -8,7 +8,7 @@ import {
 } from './index.js';
 
 /**
- * A server whose rate limits (SPEC §7) cannot get in the way: these files make many management
+ * A server whose rate limits (docs/design.md §7) cannot get in the way: these files make many management
  * calls and, on purpose, many failed client authentications against one client id.
  */
 export function startRoomyServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -46,7 +46,7 @@ export function deleteOldSecret(server: TestServer, token: string, orgId: string
   return server.req('DELETE', `${appPath(orgId, appId)}/secret`, { token });
 }
 
-/** SPEC §6.4: GET …/secrets; asserts 200 and an array. */
+/** docs/design.md §6.4: GET …/secrets; asserts 200 and an array. */
 export async function listSecrets(server: TestServer, token: string, orgId: string, appId: string): Promise<Json[]> {
   const res = await server.req('GET', `${appPath(orgId, appId)}/secrets`, { token });
   assert.equal(res.status, 200, `GET …/secrets: ${res.status} ${res.text}`);

@@ -1,7 +1,7 @@
-// The access-policy table (src/apps/policy.ts), cell by cell: pure, no server.
+// The access-policy table (src/oauth-apps/policy.ts), cell by cell: pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide, type AppHolding, type AppOperation } from '../../src/apps/policy.js';
+import { decide, type AppHolding, type AppOperation } from '../../src/oauth-apps/policy.js';
 
 const OWNER = ['org_owner'];
 const ADMIN = ['org_admin'];

@@ -2,10 +2,10 @@
 // plain request objects: field combinations, TTLs, grant types, public clients, scopes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { draftFromCreate, draftFromUpdate, withoutNulls } from '../../src/apps/rules.js';
-import type { OrgOAuthAppRequest } from '../../src/apps/schemas.js';
-import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, DEFAULT_ROTATION_GRACE_SECONDS } from '../../src/apps/settings.js';
-import { meetsComplexityRule } from '../../src/secrets/rules.js';
+import { draftFromCreate, draftFromUpdate, withoutNulls } from '../../src/oauth-apps/rules.js';
+import type { OrgOAuthAppRequest } from '../../src/oauth-apps/schemas.js';
+import { DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_REFRESH_TOKEN_TTL, DEFAULT_ROTATION_GRACE_SECONDS } from '../../src/oauth-apps/settings.js';
+import { meetsComplexityRule } from '../../src/oauth-apps/secret-rules.js';
 import { isOrgAuthError } from '../../src/errors/errors.js';
 import type { ErrorName } from '../../src/errors/catalogue.js';
 

@@ -11,7 +11,9 @@ describe('dependency-direction rules', () => {
       { from: 'http/server.ts', to: 'apps/routes.ts' },
       { from: 'http/auth.ts', to: 'tokens/caller.ts' },
       { from: 'apps/routes.ts', to: 'http/schemas.ts' },
+      { from: 'apps/secret-routes.ts', to: 'http/schemas.ts' },
     ]), []);
+    assert.deepEqual(violations([{ from: 'apps/routes-helper.ts', to: 'http/paging.ts' }]), ['http-import apps/routes-helper.ts -> http/paging.ts']);
     assert.deepEqual(violations([{ from: 'apps/service.ts', to: 'http/paging.ts' }]), ['http-import apps/service.ts -> http/paging.ts']);
   });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { presentedClient } from '../../src/tokens/client-auth.js';
-import { generateClientSecret } from '../../src/secrets/generate.js';
+import { generateClientSecret } from '../../src/oauth-apps/secret-generation.js';
 import { isOrgAuthError } from '../../src/errors/errors.js';
 import type { ErrorName } from '../../src/errors/catalogue.js';
 

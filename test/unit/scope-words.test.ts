@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { draftFromCreate } from '../../src/apps/rules.js';
-import { enforce, holdingOf } from '../../src/apps/policy.js';
-import { appPerms, appScope } from '../../src/apps/grants.js';
+import { draftFromCreate } from '../../src/oauth-apps/rules.js';
+import { enforce, holdingOf } from '../../src/oauth-apps/policy.js';
+import { appPerms, appScope } from '../../src/oauth-apps/grants.js';
 import { isOrgAuthError } from '../../src/errors/errors.js';
-import type { OrgOAuthAppRequest } from '../../src/apps/schemas.js';
+import type { OrgOAuthAppRequest } from '../../src/oauth-apps/schemas.js';
 
 const DEVELOPER = ['org_member', 'developer'];
 const ORG_ROLES = ['org_owner', 'org_admin', 'org_member', 'developer', 'billing_read_only'];

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { generateClientSecret } from '../../src/secrets/generate.js';
+import { generateClientSecret } from '../../src/oauth-apps/secret-generation.js';
 import { credentialHint, generateOpaqueCredential, isOpaqueCredential } from '../../src/crypto/opaque.js';
-import { generatedSecretVerifier, suppliedSecretVerifier, verifySecret, type VerifyContext } from '../../src/secrets/verifier.js';
-import { createVerifiedSecretCache } from '../../src/secrets/cache.js';
+import { generatedSecretVerifier, suppliedSecretVerifier, verifySecret, type VerifyContext } from '../../src/oauth-apps/secret-verifier.js';
+import { createVerifiedSecretCache } from '../../src/oauth-apps/verified-secret-cache.js';
 import { constantTimeEqual } from '../../src/crypto/compare.js';
 import type { Pepper } from '../../src/keys/keyring.js';
 

@@ -1,7 +1,7 @@
 // The secret lifecycle table and the state it reads off the stored secrets: pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidAt, LIFECYCLE, stateOf, transitionFor, type SecretChange, type SecretLike, type SecretState, type Transition } from '../../src/secrets/lifecycle.js';
+import { isValidAt, LIFECYCLE, stateOf, transitionFor, type SecretChange, type SecretLike, type SecretState, type Transition } from '../../src/oauth-apps/lifecycle.js';
 
 const now = 1_000_000;
 const current: SecretLike = { id: 'c', status: 'current', expires_at: null };

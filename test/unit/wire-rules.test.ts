@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dropUnknownMembers } from '../../src/http/known-fields.js';
-import { checkDisplayName } from '../../src/apps/display-name.js';
+import { checkDisplayName } from '../../src/oauth-apps/display-name.js';
 import { pagingNumber } from '../../src/http/paging.js';
-import { OrgOAuthAppUpdateRequest } from '../../src/apps/schemas.js';
+import { OrgOAuthAppUpdateRequest } from '../../src/oauth-apps/schemas.js';
 import { OrgAuthError } from '../../src/errors/errors.js';
 
 describe('dropUnknownMembers', () => {

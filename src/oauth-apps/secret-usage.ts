@@ -2,8 +2,8 @@
 // FLUSH_SECONDS per secret, never as a write per token request.
 import type { Db } from '../db/database.js';
 import { isPostgres, nowSeconds } from '../db/database.js';
-import { recordAppUse } from '../apps/store.js';
-import { recordSecretUse } from './store.js';
+import { recordAppUse } from './store.js';
+import { recordSecretUse } from './secret-store.js';
 
 export const FLUSH_SECONDS = 60;
 const SQLITE_USES_PER_COMMIT = 200;

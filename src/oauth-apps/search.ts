@@ -1,4 +1,4 @@
-// Search by role names (SPEC §5.1 op 9): the apps holding at least one of the given roles, each
+// Search by role names (docs/design.md §5.1, search): the apps holding at least one of the given roles, each
 // listing all its roles, or only the matching ones with filterResults.
 import { fail } from '../errors/errors.js';
 import type { OrganizationRow } from '../identity/store.js';

@@ -11,7 +11,7 @@ export async function insertApp(db: Queryable, row: AppRow): Promise<void> {
 }
 
 // Read on every management call made with an app's own token: compiled once (db/compiled.ts).
-// Client authentication reads the app with its secrets instead (secrets/store.ts).
+// Client authentication reads the app with its secrets instead (secret-store.ts).
 const appById = reusableQuery((db: Queryable, id: string) => db.selectFrom('oauth_apps').selectAll().where('id', '=', id));
 
 export async function findAppById(db: Queryable, id: string): Promise<AppRow | undefined> {
@@ -51,7 +51,7 @@ export interface AppPageQuery {
 }
 
 export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
-  // An app being deleted is already gone for the API (SPEC §5.1 op 5).
+  // An app being deleted is already gone for the API (docs/design.md §5.1, bulk delete).
   let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active');
   if (query.searchTerm) {
     const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

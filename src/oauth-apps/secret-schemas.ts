@@ -1,6 +1,6 @@
-// TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing [ours].
+// TypeBox schemas of the secret sub-resource: the owner rotation request and the secrets listing (beyond CSP).
 import Type from 'typebox';
-import { MAX_ROTATION_GRACE_SECONDS } from '../apps/settings.js';
+import { MAX_ROTATION_GRACE_SECONDS } from './settings.js';
 
 export const ClientSecretOwnerRotationRequest = Type.Object({
   newClientSecret: Type.String({ maxLength: 1024, description: 'The new secret: 8–256 characters with a lower-case letter, an upper-case letter, a digit and a special character' }),

@@ -1,15 +1,15 @@
-// HTTP for an app's secret (SPEC §5.1 ops 6–8, and the secrets listing of §6.4); op 6 is the seed.
+// HTTP for an app's secret (docs/design.md §5.1 regenerate, owner rotation and delete-old, and the secrets listing of §6.4).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { actorOf } from '../http/auth.js';
 import { errorResponses, MANAGEMENT_SECURITY, IDEMPOTENCY_HEADER } from '../http/schemas.js';
 import type { Services } from '../runtime.js';
-import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from '../apps/schemas.js';
-import { ClientSecretOwnerRotationRequest, SecretList } from './schemas.js';
+import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from './schemas.js';
+import { ClientSecretOwnerRotationRequest, SecretList } from './secret-schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret, newSuppliedSecret } from './service.js';
+import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 /** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */
@@ -37,10 +37,10 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     config: { emptyObjectBody: true, idempotent: replayedSecretChange(services, 'regenerate') },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
-      description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\n[ours] `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',
+      description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\nBeyond CSP: `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',
       security: MANAGEMENT_SECURITY, params: AppPathParams, body: EmptyObject, headers: IDEMPOTENCY_HEADER,
       querystring: Type.Object({
-        revokeTokens: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: '[ours] Also refuse access tokens minted with the killed secrets' })),
+        revokeTokens: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'Beyond CSP: Also refuse access tokens minted with the killed secrets' })),
       }),
       response: { 200: ClientIdAndSecretResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
@@ -63,12 +63,9 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
-    // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-    await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, 'rotate');
-    const newSecret = await newSuppliedSecret(request.body.newClientSecret);
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
     await changeSecrets(services.db, actorOf(request), {
-      orgId, appId: oauthAppId, change: 'rotate', newSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
+      orgId, appId: oauthAppId, change: 'rotate', suppliedSecret: request.body.newClientSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
     }, services.verify);
     return reply.code(200).send();
   });
@@ -88,7 +85,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
 
   app.get('/orgs/:orgId/oauth-apps/:oauthAppId/secrets', {
     schema: {
-      tags: TAGS, operationId: 'listOrganizationOAuthApplicationSecrets', summary: '[ours] The valid secrets of an app, without their values',
+      tags: TAGS, operationId: 'listOrganizationOAuthApplicationSecrets', summary: 'Beyond CSP: The valid secrets of an app, without their values',
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: SecretList, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },

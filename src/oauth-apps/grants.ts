@@ -1,4 +1,4 @@
-// What a service account (an app using client_credentials) is granted (SPEC §2).
+// What a service account (an app using client_credentials) is granted (docs/design.md §2).
 import { rolesToPerms } from '../identity/roles.js';
 import type { AppSettings } from './settings.js';
 

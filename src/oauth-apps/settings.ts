@@ -1,4 +1,4 @@
-// The stored shape of an app's settings (the JSON column) and its defaults (SPEC §5.3).
+// The stored shape of an app's settings (the JSON column) and its defaults (docs/design.md §5.3).
 import type { AppRow } from './store.js';
 
 export interface RoleBinding {
@@ -53,7 +53,7 @@ export interface AppSettings {
   secretRotationExpirationInSeconds: number;
   useCspIssuerUrl: boolean;
   serviceDefinitionId?: string;
-  /** Org roles the creator held: what `allRoles` grants (SPEC §2). */
+  /** Org roles the creator held: what `allRoles` grants (docs/design.md §2). */
   creatorRoles: string[];
 }
 

@@ -1,4 +1,4 @@
-// The secret lifecycle of a confidential app (SPEC §6.1) as one table:
+// The secret lifecycle of a confidential app (docs/design.md §6.1) as one table:
 // (state, change) → what happens to the existing secrets, whether a new one is added, and the
 // resulting state — or the conflict that refuses the change.
 import type { ErrorName } from '../errors/catalogue.js';
@@ -8,7 +8,7 @@ import type { SecretStatus } from '../db/schema.js';
 export type SecretState = 'single' | 'rotating';
 
 /**
- * regenerate: PUT …/secret (the seed).   replace: PATCH with `secret`.
+ * regenerate: PUT …/secret.   replace: PATCH with `secret`.
  * rotate: POST …/secret (new current, old previous until grace ends).   deleteOld: DELETE …/secret.
  */
 export type SecretChange = 'regenerate' | 'replace' | 'rotate' | 'deleteOld';

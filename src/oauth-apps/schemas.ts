@@ -88,7 +88,7 @@ export const OrgOAuthAppRequest = Type.Object({
 });
 export type OrgOAuthAppRequest = Type.Static<typeof OrgOAuthAppRequest>;
 
-/** PATCH merges: every field is optional and an absent field keeps its value (SPEC §5.1 op 4). */
+/** PATCH merges: every field is optional and an absent field keeps its value (docs/design.md §5.1, update). */
 export const OrgOAuthAppUpdateRequest = Type.Object({
   displayName: Type.Optional(DisplayName),
   description: Type.Optional(Description),
@@ -181,7 +181,7 @@ export const DeleteClientsRequest = Type.Object({
 export const PartialSuccessResponse = Type.Object({
   succeeded: Type.Array(Type.String()),
   failed: Type.Array(Type.String()),
-  failures: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), reason: Type.String() }), { description: '[ours] The ids in `failed` that the access policy refused, and why; present only when there are any' })),
+  failures: Type.Optional(Type.Array(Type.Object({ clientId: Type.String(), reason: Type.String() }), { description: 'Beyond CSP: The ids in `failed` that the access policy refused, and why; present only when there are any' })),
 }, { title: 'PartialSuccessResponseString', examples: [{ succeeded: ['ci-bot'], failed: ['old-report-job'] }] });
 
 const RoleName = Type.Object({ roleName: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });

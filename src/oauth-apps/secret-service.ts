@@ -7,17 +7,17 @@ import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
 import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
-import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from '../apps/store.js';
-import type { SecretMetadata } from './schemas.js';
-import { MAX_ACCESS_TOKEN_TTL, readSettings } from '../apps/settings.js';
-import { enforce, holdingOf, type AppOperation } from '../apps/policy.js';
-import { denyTokensOfSecrets } from '../tokens/denylist.js';
-import { generateClientSecret } from './generate.js';
+import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from './store.js';
+import type { SecretMetadata } from './secret-schemas.js';
+import { MAX_ACCESS_TOKEN_TTL, readSettings } from './settings.js';
+import { enforce, holdingOf, type AppOperation } from './policy.js';
+import { denyTokensOfSecrets } from '../revocation/denylist.js';
+import { generateClientSecret } from './secret-generation.js';
 import { isValidAt, transitionFor, type SecretChange } from './lifecycle.js';
-import { generatedSecretVerifier, suppliedSecretVerifier, verifySecret, type SecretVerifier, type VerifyContext } from './verifier.js';
-import { meetsComplexityRule } from './rules.js';
-import * as store from './store.js';
-import type { SecretRow } from './store.js';
+import { generatedSecretVerifier, suppliedSecretVerifier, verifySecret, type SecretVerifier, type VerifyContext } from './secret-verifier.js';
+import { meetsComplexityRule } from './secret-rules.js';
+import * as store from './secret-store.js';
+import type { SecretRow } from './secret-store.js';
 import type { Pepper } from '../keys/keyring.js';
 import { metrics } from '../metrics/metrics.js';
 
@@ -57,11 +57,13 @@ export interface SecretChangeRequest {
   readonly orgId: string;
   readonly appId: string;
   readonly change: SecretChange;
-  /** The new current secret, for every change that adds one. */
+  /** The new current secret, for every change that adds one: generated, or else `suppliedSecret`. */
   readonly newSecret?: NewSecret;
+  /** A caller-supplied new secret: its rules and KDF run only once the caller is authorized. */
+  readonly suppliedSecret?: string;
   /** Grace for the demoted secret (rotate); defaults to the app's secretRotationExpirationInSeconds. */
   readonly graceSeconds?: number;
-  /** Deny access tokens minted with the secrets this change kills (SPEC §6.4). */
+  /** Deny access tokens minted with the secrets this change kills (docs/design.md §6.4). */
   readonly revokeTokens?: boolean;
   /** Extra checks inside the lock (e.g. PATCH applying its other fields atomically). */
   readonly alsoInside?: (trx: Queryable, app: AppRow) => Promise<void>;
@@ -117,29 +119,36 @@ export async function checkReplayStillCurrent(db: Queryable, context: VerifyCont
   if (!(await matchSecret(await store.listSecrets(db, app.id), secret, context, nowSeconds()))) throw fail('IDEMPOTENT_CHANGE_SUPERSEDED');
 }
 
+interface PreparedChange {
+  readonly newSecret: NewSecret | undefined;
+  /** The id of the current secret the supplied one was compared with before the lock. */
+  readonly comparedWith: string | undefined;
+}
+
 /**
- * A caller-supplied secret equal to the current one is refused (SPEC §5.3). The memory-hard KDF
- * runs here, before the lock, so concurrent changes of the app do not queue behind it; the caller
- * is authorized first, so this is no oracle for guessing the current secret. Returns the id of the
- * current secret it was compared with; inside the lock only a different current secret is compared again.
+ * A caller-supplied secret, before the lock: the caller is authorized first (a caller who will get
+ * 403 costs no memory-hard KDF, and this is no oracle for guessing the current secret), then the
+ * complexity rule and the KDF run here, so concurrent changes of the app do not queue behind them,
+ * and a secret equal to the current one is refused (docs/design.md §5.3). Inside the lock only a
+ * current secret other than `comparedWith` is compared again.
  */
-async function precheckSecretDiffers(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<string | undefined> {
-  const plaintext = request.newSecret?.generated === false ? request.newSecret.plaintext : undefined;
-  if (plaintext === undefined) return undefined;
+async function prepareSecretChange(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<PreparedChange> {
+  if (request.suppliedSecret === undefined) return { newSecret: request.newSecret, comparedWith: undefined };
   const app = await checkMayChangeSecrets(db, actor, request.orgId, request.appId, request.change);
+  const newSecret = await newSuppliedSecret(request.suppliedSecret);
   const now = nowSeconds();
   const valid = (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now));
   // A change the state machine refuses gets its own error (e.g. 409 rotation in progress) under the lock.
-  if ('refuse' in transitionFor(valid, request.change, now)) return undefined;
+  if ('refuse' in transitionFor(valid, request.change, now)) return { newSecret, comparedWith: undefined };
   const current = valid.find((s) => s.status === 'current');
-  if (!current) return undefined;
-  if (await verifySecret(plaintext, current.id, current.verifier, context)) throw fail('SECRET_NOT_DIFFERENT');
-  return current.id;
+  if (!current) return { newSecret, comparedWith: undefined };
+  if (await verifySecret(newSecret.plaintext, current.id, current.verifier, context)) throw fail('SECRET_NOT_DIFFERENT');
+  return { newSecret, comparedWith: current.id };
 }
 
 /** Applies one lifecycle change in one transaction; concurrent changes to one app queue on its lock. */
 export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
-  const comparedWith = await precheckSecretDiffers(db, actor, request, context);
+  const { newSecret, comparedWith } = await prepareSecretChange(db, actor, request, context);
   const result = await writeTransaction(db, async (trx) => {
     const app = await lockAppInOrg(trx, request.orgId, request.appId);
     authorizeSecretChange(actor, app, request.orgId, request.appId, request.change);
@@ -152,10 +161,10 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
 
     const current = valid.find((s) => s.status === 'current');
     if (transition.addsCurrent) {
-      if (!request.newSecret) throw new Error(`change ${request.change} needs a new secret`);
+      if (!newSecret) throw new Error(`change ${request.change} needs a new secret`);
       // Rare: the current secret changed between the precheck and the lock.
-      if (!request.newSecret.generated && current && current.id !== comparedWith
-        && await verifySecret(request.newSecret.plaintext, current.id, current.verifier, context)) {
+      if (!newSecret.generated && current && current.id !== comparedWith
+        && await verifySecret(newSecret.plaintext, current.id, current.verifier, context)) {
         throw fail('SECRET_NOT_DIFFERENT');
       }
     }
@@ -177,8 +186,8 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     await store.deleteSecrets(trx, [...killed, ...expired].map((s) => s.id));
 
     let newSecretId: string | undefined;
-    if (transition.addsCurrent && request.newSecret) {
-      const row = secretRow(app.id, request.newSecret, actor.subject, now);
+    if (transition.addsCurrent && newSecret) {
+      const row = secretRow(app.id, newSecret, actor.subject, now);
       await store.insertSecret(trx, row);
       newSecretId = row.id;
     }
@@ -194,7 +203,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
     }
     await recordAudit(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
       killedSecretIds: killedIds,
-      newSecretHint: request.newSecret?.generated ? credentialHint(request.newSecret.plaintext) : undefined,
+      newSecretHint: newSecret?.generated ? credentialHint(newSecret.plaintext) : undefined,
       revokeTokens: request.revokeTokens ?? false,
     });
     return { app, newSecretId, killedSecretIds: killedIds };
@@ -203,7 +212,7 @@ export async function changeSecrets(db: Db, actor: RequestActor, request: Secret
   return result;
 }
 
-/** The valid secrets of an app, newest first, without verifiers (SPEC §6.4). */
+/** The valid secrets of an app, newest first, without verifiers (docs/design.md §6.4). */
 export async function listValidSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<SecretMetadata[]> {
   const app = await findAppInOrg(db, orgId, appId);
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);

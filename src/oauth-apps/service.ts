@@ -1,4 +1,4 @@
-// Decisions about OAuth apps: create, read, update, delete (SPEC §5).
+// Decisions about OAuth apps: create, read, update, delete (docs/design.md §5).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
@@ -7,9 +7,9 @@ import { isReservedClientId } from '../console/client.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
-import { checkMayChangeSecrets, newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from '../secrets/service.js';
-import { insertSecret } from '../secrets/store.js';
-import type { VerifyContext } from '../secrets/verifier.js';
+import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from './secret-service.js';
+import { insertSecret } from './secret-store.js';
+import type { VerifyContext } from './secret-verifier.js';
 import type { Pepper } from '../keys/keyring.js';
 import type { ExpandedAuthClient, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, SearchClientsByRoleNamesRequest } from './schemas.js';
 import { searchCriteria, searchHit } from './search.js';
@@ -86,16 +86,14 @@ export async function getApp(db: Db, actor: RequestActor, orgId: string, appId: 
 }
 
 export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
-  // Authorized before the memory-hard KDF runs: a caller who will get 403 does not cost an Argon2id.
-  if (typeof body.secret === 'string') await checkMayChangeSecrets(db, actor, orgId, appId, 'replace');
-  const newSecret = typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : undefined;
+  const setsSecret = typeof body.secret === 'string';
   const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
     const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
     // The app as it is is judged first: a caller may not even shape an app it could not manage.
-    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret: newSecret !== undefined });
+    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
     const draft = draftFromUpdate(existing, body);
     enforce({
-      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret: newSecret !== undefined,
+      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
     });
     await store.updateApp(trx, app.id, {
       display_name: draft.displayName,
@@ -105,9 +103,10 @@ export async function updateApp(db: Db, context: VerifyContext, actor: RequestAc
     });
     await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
   };
-  if (newSecret) {
-    // A PATCH that sets `secret` resets rotation exactly like the seed's regenerate (SPEC §5.3).
-    await changeSecrets(db, actor, { orgId, appId, change: 'replace', newSecret, alsoInside: applyFields }, context);
+  if (typeof body.secret === 'string') {
+    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3); the
+    // caller is authorized for it before the secret's KDF runs.
+    await changeSecrets(db, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret, alsoInside: applyFields }, context);
   } else {
     await writeTransaction(db, async (trx) => {
       const app = await store.lockAppInOrg(trx, orgId, appId);
@@ -141,12 +140,12 @@ export interface DeleteFailure {
 export interface DeleteOutcome {
   succeeded: string[];
   failed: string[];
-  /** [ours] The ids the access policy refused and why; present only when there are any. */
+  /** Beyond CSP: the ids the access policy refused and why; present only when there are any. */
   failures?: DeleteFailure[];
 }
 
 /**
- * Bulk delete (op 5): each app the caller may delete (the access policy, judged under the app's
+ * Bulk delete: each app the caller may delete (the access policy, judged under the app's
  * lock) is marked as being deleted — from then on its secrets and tokens are refused and its secret
  * operations answer 409 — then removed with its secrets and an audit record. Ids not owned by the
  * org, unknown, already being deleted or refused by the policy go to `failed`, the rest still succeed.

@@ -6,7 +6,7 @@ import { hash as argon2Hash, verify as argon2Verify, Algorithm } from '@node-rs/
 import { hmacSha256 } from '../crypto/hash.js';
 import { constantTimeEqual } from '../crypto/compare.js';
 import type { Pepper } from '../keys/keyring.js';
-import type { VerifiedSecretCache } from './cache.js';
+import type { VerifiedSecretCache } from './verified-secret-cache.js';
 
 export type SecretVerifier = string;
 

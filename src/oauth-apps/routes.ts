@@ -1,4 +1,4 @@
-// HTTP for the OAuth-app operations (SPEC §5.1 ops 1–5 and 9): parse, call the service, write.
+// HTTP for the OAuth-app operations (docs/design.md §5.1: create, list, get, update, bulk delete and search): parse, call the service, write.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -13,7 +13,7 @@ import {
   APP_ID_PATTERN, AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
-import { checkMayChangeSecrets, checkReplayStillCurrent } from '../secrets/service.js';
+import { checkMayChangeSecrets, checkReplayStillCurrent } from './secret-service.js';
 import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
@@ -65,7 +65,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
     config: { idempotent: { beforeReplay: (request: FastifyRequest, replayed: string) => checkReplayOfCreate(services, request, replayed) } },
     schema: {
       tags: TAGS, operationId: 'createOrganizationOAuthApplication', summary: 'Create an organization-managed OAuth app',
-      description: 'Returns the client id and, for confidential apps, the secret — shown this once. [ours] `Idempotency-Key` replays the first response for 10 minutes.',
+      description: 'Returns the client id and, for confidential apps, the secret — shown this once. Beyond CSP: `Idempotency-Key` replays the first response for 10 minutes.',
       security: MANAGEMENT_SECURITY, params: OrgPathParams, body: OrgOAuthAppRequest, headers: IDEMPOTENCY_HEADER,
       response: { 200: ClientIdAndSecretResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
