@@ -162,6 +162,11 @@ describe('the console in Chromium', { skip }, () => {
       await rotate.getByRole('button', { name: 'Start rotation' }).click();
       await rotate.waitFor({ state: 'detached' });
       await page.getByRole('cell', { name: 'previous' }).waitFor();
+      // A chosen secret has no hint: the table says so, never a character of it (nor "undefined").
+      await page.getByRole('cell', { name: 'none (chosen secret)' }).waitFor();
+      const secretsTable = await page.getByRole('table', { name: 'Valid secrets of this app' }).innerText();
+      assert.equal(secretsTable.includes('undefined'), false, 'no hint shown as "undefined"');
+      assert.equal(secretsTable.includes(rotated.slice(-4)), false, 'no character of the chosen secret');
       await assertSecretWorks(server, 'console-ci-bot', rotated, 'the new secret of the rotation');
       await assertSecretWorks(server, 'console-ci-bot', second, 'the old secret during the grace period');
       await page.getByRole('button', { name: 'Delete old secret' }).click();

@@ -14,7 +14,7 @@ interface AppView {
   ownerOnlySecretRotation: boolean; secretRotationExpirationInSeconds: number; createdAt: number; createdBy: string;
   lastUpdatedAt: number; lastUpdatedBy: string; lastUsedAt?: number; secretAge?: number;
 }
-interface SecretView { secretId: string; hint: string; status: string; createdAt: number; createdBy?: string; expiresAt?: number; lastUsedAt?: number }
+interface SecretView { secretId: string; hint?: string; status: string; createdAt: number; createdBy?: string; expiresAt?: number; lastUsedAt?: number }
 
 const appPath = (id: string) => orgPath(`/oauth-apps/${encodeURIComponent(id)}`);
 
@@ -83,7 +83,8 @@ export async function appPage(main: HTMLElement, id: string): Promise<void> {
       h('thead', {}, h('tr', {}, ['Status', 'Hint', 'Created', 'Expires', 'Last used'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, secrets.map((s) => h('tr', {},
         h('td', {}, h('span', { class: `badge ${s.status}` }, s.status)),
-        h('td', {}, h('code', {}, `…${s.hint}`)),
+        // Only a generated secret has a hint: no character of a secret someone chose is ever shown.
+        h('td', {}, s.hint !== undefined ? h('code', {}, `…${s.hint}`) : h('span', { class: 'muted' }, 'none (chosen secret)')),
         h('td', { class: 'nowrap' }, formatTime(s.createdAt)),
         h('td', { class: 'nowrap' }, s.expiresAt ? formatTime(s.expiresAt) : 'never'),
         h('td', { class: 'nowrap' }, formatTime(s.lastUsedAt))))))));
