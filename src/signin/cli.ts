@@ -4,22 +4,11 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { openStorage } from '../storage.js';
-import type { Db } from '../db/database.js';
+import { withStorage } from '../cli-support.js';
 import { removeMember } from '../identity/service.js';
 import { fail } from '../errors/errors.js';
 import { passwordProblem } from './passwords.js';
 import { setPassword } from './service.js';
-
-async function withDb<T>(action: (db: Db) => Promise<T>): Promise<T> {
-  const { db } = await openStorage(loadConfig());
-  try {
-    return await action(db);
-  } finally {
-    await db.destroy();
-  }
-}
 
 /** The first line of standard input, without its line ending; typed at a terminal, it is not echoed. */
 export async function readFirstLine(input: NodeJS.ReadStream = process.stdin): Promise<string> {
@@ -57,7 +46,7 @@ export function registerPasswordCommands(program: Command): void {
     .addOption(new Option('--json', 'print exactly one JSON object'))
     .action(async (options: { username: string; json?: boolean }) => {
       const password = checkedPassword(options.username, await readFirstLine());
-      const result = await withDb((db) => setPassword(db, options.username, password));
+      const result = await withStorage((db) => setPassword(db, options.username, password));
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `password set for ${result.username}\n`);
     });
 
@@ -66,7 +55,7 @@ export function registerPasswordCommands(program: Command): void {
     .requiredOption('--username <username>', 'user name')
     .addOption(new Option('--json', 'print exactly one JSON object'))
     .action(async (options: { org: string; username: string; json?: boolean }) => {
-      const result = await withDb((db) => removeMember(db, options.org, options.username));
+      const result = await withStorage((db) => removeMember(db, options.org, options.username));
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.username} removed from ${result.orgId}\n`);
     });
 
@@ -91,6 +80,6 @@ function withPasswordStdin(command: Command): void {
       const { username } = action.opts<{ username: string }>();
       const password = pending;
       pending = undefined;
-      await withDb((db) => setPassword(db, username, password));
+      await withStorage((db) => setPassword(db, username, password));
     });
 }
