@@ -54,9 +54,18 @@ export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
   let loadedAt = 0;
   let lastUnknownKidRefresh = 0;
 
+  let refreshesStarted = 0;
+  let newestApplied = 0;
   async function refresh(): Promise<void> {
-    signing = await Promise.all((await listActiveKeys(db, 'signing')).map((row) => openSigningKey(masterKey, row)));
-    peppers = (await listActiveKeys(db, 'pepper')).map((row) => ({ kid: row.kid, key: unseal(masterKey, row.private_sealed, `pepper:${row.kid}`) }));
+    const started = ++refreshesStarted;
+    const openedSigning = await Promise.all((await listActiveKeys(db, 'signing')).map((row) => openSigningKey(masterKey, row)));
+    const openedPeppers = (await listActiveKeys(db, 'pepper')).map((row) => ({ kid: row.kid, key: unseal(masterKey, row.private_sealed, `pepper:${row.kid}`) }));
+    // Refreshes may overlap (a periodic one and one after a key change): one that read the database
+    // earlier must not put back a key that a later one saw retired.
+    if (started < newestApplied) return;
+    newestApplied = started;
+    signing = openedSigning;
+    peppers = openedPeppers;
     loadedAt = Date.now();
   }
   await refresh();
