@@ -90,7 +90,8 @@ async function copyOnce(page: Page, label: string): Promise<string> {
 
 /** Confirms in the <dialog> whose confirm button repeats the action's name. */
 async function confirm(page: Page, action: string): Promise<void> {
-  const dialog = page.getByRole('dialog');
+  // This confirmation, not any dialog: the one-time secret dialog may open as soon as this one closes.
+  const dialog = page.getByRole('dialog').filter({ has: page.getByRole('button', { name: action, exact: true }) });
   await dialog.waitFor();
   await assertAccessible(page, `confirmation of ${action}`);
   await dialog.getByRole('button', { name: action, exact: true }).click();
@@ -112,7 +113,7 @@ describe('the console in Chromium', { skip }, () => {
     await browser?.close();
   });
 
-  it('an owner signs in, creates an app, regenerates and rotates its secret, manages API tokens and reads the audit log', async () => {
+  it('an owner signs in, creates an app, regenerates and rotates its secret, manages API tokens and reads the audit log', { timeout: 240_000 }, async () => {
     const { context, page, watch } = await consoleContext(browser, server, 1280);
     const seen: string[] = [];
     try {
@@ -257,7 +258,7 @@ describe('the console in Chromium', { skip }, () => {
     }
   });
 
-  it('a developer meets the API\'s refusal on an owner\'s app, and the console shows the API\'s message', async () => {
+  it('a developer meets the API\'s refusal on an owner\'s app, and the console shows the API\'s message', { timeout: 240_000 }, async () => {
     const ownersApp = await createApp(server, admin.accessToken, admin.orgId, {
       id: 'owners-deployer', displayName: 'Owner\'s deployer', allowedScopes: { organizationScopes: { roles: [{ name: 'org_owner' }] } },
     });
@@ -287,7 +288,7 @@ describe('the console in Chromium', { skip }, () => {
     }
   });
 
-  it('a person in two orgs switches org: a new authorization for the other org, and its apps', async () => {
+  it('a person in two orgs switches org: a new authorization for the other org, and its apps', { timeout: 240_000 }, async () => {
     const second = await server.cli(['org', 'create', '--name', 'Second org']);
     await server.cli(['user', 'add', '--org', second.id, '--username', admin.username, '--role', 'org_owner']);
     const other = await server.cli(['api-token', 'create', '--org', second.id, '--username', admin.username]);

@@ -45,6 +45,9 @@ export async function consoleContext(browser: Browser, server: TestServer, width
   const origin = new URL(server.baseUrl).origin;
   const context = await browser.newContext({ viewport: { width, height: width < 500 ? 812 : 900 }, deviceScaleFactor: 1 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  // Generous waits: CI runs two test files at once, and a sign-in is three page loads and a token call.
+  context.setDefaultTimeout(90_000);
+  context.setDefaultNavigationTimeout(90_000);
   const watch: ConsoleWatch = { foreignRequests: [], cspViolations: [], pageErrors: [] };
   context.on('request', (request) => {
     const url = new URL(request.url());
