@@ -5,7 +5,7 @@ import { createPrivateKey, createPublicKey, webcrypto, type KeyObject, type Json
 import { unseal } from '../crypto/seal.js';
 import type { Db } from '../db/database.js';
 import { FIRST_PEPPER_ID, newPepper, newSigningKey } from './generate.js';
-import { insertKey, listActiveKeys, listActiveKids, type KeyRow } from './store.js';
+import { insertKey, listActiveKeys, listActiveKids, listAllKeys, type KeyRow } from './store.js';
 import { withStartupLock } from '../db/startup-lock.js';
 
 /** How often a node re-reads its keys even without a reason to. */
@@ -113,7 +113,11 @@ export async function openKeyRing(db: Db, masterKey: Buffer): Promise<KeyRing> {
       if (kids.length !== known.size || kids.some((kid) => !known.has(kid))) await refresh();
     },
     async rotateSigningKey() {
-      const row = newSigningKey(masterKey);
+      // The newest key signs, and keys are ordered by created_at (seconds): a key made in the same
+      // second as the one it replaces would tie with it, so it is stamped one second later.
+      const generated = newSigningKey(masterKey);
+      const newest = (await listAllKeys(db, 'signing')).at(-1)?.created_at ?? 0;
+      const row = { ...generated, created_at: Math.max(generated.created_at, newest + 1) };
       await insertKey(db, row);
       await refresh();
       return row.kid;
