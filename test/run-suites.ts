@@ -14,7 +14,10 @@ const testDir = path.dirname(fileURLToPath(import.meta.url));
 const files = process.argv.slice(2).length > 0
   ? process.argv.slice(2)
   : fs.readdirSync(testDir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(testDir, f));
-const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files];
+// --test-timeout also bounds each whole file, and a file cannot raise it: it is the cap for a hung
+// file, not a speed limit. Two files run at once on a shared machine, where a long file (the
+// console's browser tests) can take minutes; a test that wants a tighter bound sets its own timeout.
+const nodeArgs = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files];
 
 function run(label: string, env: NodeJS.ProcessEnv): boolean {
   process.stdout.write(`\n== ${label}\n`);
