@@ -22,6 +22,7 @@ import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
+import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -40,6 +41,8 @@ export interface Services {
   readonly redis?: RedisLink;
   /** This node's copies of apps for client authentication: with Redis and ORGAUTH_CLIENT_CACHE_SECONDS > 0 only. */
   readonly clients?: ClientCache;
+  /** What this node knows is not on the denylist, for introspection: with the copies of apps only. */
+  readonly denials?: DenialCache;
   /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
   readonly epochs: EpochBumper;
 }
@@ -71,9 +74,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // Copies of apps need epochs to be checked against: without Redis every request reads the database.
   const cacheMs = config.clientCacheSeconds * 1000;
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
+  const denials = clients ? createDenialCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
+    config, db, keys, verify, usage, logger, masterKey, epochs, ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

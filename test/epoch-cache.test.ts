@@ -120,6 +120,32 @@ async function warm(app: CreatedApp, secret = app.clientSecret): Promise<void> {
   for (let i = 0; i < 2; i++) await tokenOk(nodeB, app, secret);
 }
 
+function basicAuth(app: { clientId: string }, secret: string): string {
+  return 'Basic ' + Buffer.from(`${app.clientId}:${secret}`).toString('base64');
+}
+
+/** Introspection by the app itself of a token: whether it is active. */
+async function active(node: TestServer, app: { clientId: string }, secret: string, token: string): Promise<boolean> {
+  const res = await node.req('POST', '/auth/introspect', { form: { token }, headers: { authorization: basicAuth(app, secret) } });
+  assert.equal(res.status, 200, res.text);
+  return res.body.active as boolean;
+}
+
+async function revokeToken(node: TestServer, app: { clientId: string }, secret: string, token: string): Promise<void> {
+  const res = await node.req('POST', '/auth/revoke', { form: { token }, headers: { authorization: basicAuth(app, secret) } });
+  assert.equal(res.status, 200, res.text);
+}
+
+/** An app whose own token node B has introspected as active twice (from its memory the second time). */
+async function introspectedApp(): Promise<{ app: CreatedApp; token: string }> {
+  const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+  const issued = await clientCredentials(nodeA, app.clientId, app.clientSecret);
+  assert.equal(issued.status, 200, issued.text);
+  const token = issued.body.access_token as string;
+  for (let i = 0; i < 2; i++) assert.equal(await active(nodeB, app, app.clientSecret, token), true);
+  return { app, token };
+}
+
 async function regenerate(node: TestServer, app: CreatedApp, query = ''): Promise<string> {
   const put = await node.req('PUT', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}/secret${query}`, { token: admin.accessToken, json: {} });
   assert.equal(put.status, 200, put.text);
@@ -173,7 +199,30 @@ describe('several nodes: the epoch cache', { skip }, () => {
     assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per token: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
   });
 
+  it(`steady state: ${STEADY_REQUESTS} introspections of a service account's token cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
+    const { app, token } = await introspectedApp();
+    const before = await databaseQueries(nodeB);
+    const commands = await redisCommandsDuring(async () => {
+      for (let i = 0; i < STEADY_REQUESTS; i++) assert.equal(await active(nodeB, app, app.clientSecret, token), true);
+    });
+    const queries = await databaseQueries(nodeB);
+    const tally: Record<string, number> = {};
+    for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
+    assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per introspection and nothing else');
+    assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per introspection: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+  });
+
   describe('with Redis up: a change through node A is in force through node B at its next request', () => {
+    it('a token revoked through node A introspects inactive through node B at the next request', async () => {
+      const { app, token } = await introspectedApp();
+      await revokeToken(nodeA, app, app.clientSecret, token);
+      assert.equal(await active(nodeB, app, app.clientSecret, token), false);
+      // A token of the same app that was not revoked is still active.
+      const other = await clientCredentials(nodeA, app.clientId, app.clientSecret);
+      assert.equal(await active(nodeB, app, app.clientSecret, other.body.access_token as string), true);
+    });
+
+
     it('regenerate: the old secret is refused, the new one works', async () => {
       const app = await createApp(nodeA, admin.accessToken, admin.orgId);
       await warm(app);
@@ -208,6 +257,7 @@ describe('several nodes: the epoch cache', { skip }, () => {
       await warm(app);
       const old = await clientCredentials(nodeB, app.clientId, app.clientSecret);
       assert.equal(old.status, 200, old.text);
+      for (let i = 0; i < 2; i++) assert.equal(await active(nodeB, app, app.clientSecret, old.body.access_token as string), true);
       const fresh = await regenerate(nodeA, app, '?revokeTokens=true');
       await refused(nodeB, app, app.clientSecret);
       const introspection = await nodeB.req('POST', '/auth/introspect', {
@@ -238,6 +288,34 @@ describe('several nodes: the epoch cache', { skip }, () => {
     assert.equal(redisCli('get', epochKey).trim(), epochBefore, 'the fault hook lost the bump');
     await refused(nodeB, app, app.clientSecret);
     await tokenOk(nodeB, app, fresh);
+  });
+
+  it('a revocation whose bump is lost: acknowledged only once node B no longer trusts its memory of the token', async () => {
+    const { app, token } = await introspectedApp();
+    const epochKey = `${backend.redisPrefix}revocations-epoch`;
+    const epochBefore = redisCli('get', epochKey).trim();
+    assert.notEqual(epochBefore, '', 'node B read a revocations epoch');
+    await revokeToken(nodeLosing, app, app.clientSecret, token);
+    assert.equal(redisCli('get', epochKey).trim(), epochBefore, 'the fault hook lost the bump');
+    assert.equal(await active(nodeB, app, app.clientSecret, token), false);
+  });
+
+  it('Redis killed mid-run: a token revoked through node A introspects inactive through node B, before and after Redis is back', async () => {
+    const { app, token } = await introspectedApp();
+    await killRedis();
+    try {
+      await revokeToken(nodeA, app, app.clientSecret, token);
+      assert.equal(await active(nodeB, app, app.clientSecret, token), false);
+    } finally {
+      await startRedis();
+    }
+    await waitFor('both nodes ready with Redis again', async () =>
+      (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+    assert.equal(await active(nodeB, app, app.clientSecret, token), false);
+    // Memory is rebuilt after the restart, and a revocation is again in force at once.
+    const { app: next, token: nextToken } = await introspectedApp();
+    await revokeToken(nodeA, next, next.clientSecret, nextToken);
+    assert.equal(await active(nodeB, next, next.clientSecret, nextToken), false);
   });
 
   it('Redis killed mid-run, then restarted empty: the old secret is refused through node B at every step', async () => {

@@ -20,7 +20,7 @@ import type { Services } from '../runtime.js';
 import { createWindowCounter, type WindowCounter } from './window-counter.js';
 import type { RedisLink } from '../redis/connection.js';
 import { defineScript } from '../redis/scripts.js';
-import { epochKey, EPOCH_TTL_MS } from '../redis/app-epochs.js';
+import { epochKey, EPOCH_TTL_MS, revocationsEpochKey, uniqueEpoch } from '../redis/app-epochs.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
@@ -105,17 +105,18 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
           await perNode(appId, outcome);
           return { stale: false, createdEpoch: false };
         }
+        const revocations = answer.revocations;
         switch (answer.kind) {
-          case 'stale': return { stale: true, epoch: answer.epoch };
+          case 'stale': return { stale: true, epoch: answer.epoch, revocations };
           case 'refused': throw refuse(answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
-          case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch };
+          case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'failureCounted':
             failures.mirrorFailure(keys.failures);
-            return { stale: false, createdEpoch: answer.createdEpoch };
+            return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'counted':
             if (answer.count > budget.max) throw refuse('token', budget, answer.reset);
             setRateLimitHeaders(reply, budget, answer.count, answer.reset);
-            return { stale: false, createdEpoch: answer.createdEpoch };
+            return { stale: false, createdEpoch: answer.createdEpoch, revocations };
         }
       },
       async checkSlowly(appId, check) {
@@ -172,25 +173,31 @@ function refuse(name: BudgetName, budget: RateBudget, retryAfterSeconds: number)
   return tooManyRequests(name, budget, retryAfterSeconds);
 }
 
-type ScriptAnswer =
+type ScriptAnswer = { readonly revocations: string } & (
   | { readonly kind: 'stale'; readonly epoch: string | null }
   | { readonly kind: 'refused'; readonly budget: 'token' | 'auth_failures'; readonly retryAfter: number }
   | { readonly kind: 'wait'; readonly createdEpoch: boolean }
   | { readonly kind: 'failureCounted'; readonly createdEpoch: boolean }
-  | { readonly kind: 'counted'; readonly count: number; readonly reset: number; readonly createdEpoch: boolean };
+  | { readonly kind: 'counted'; readonly count: number; readonly reset: number; readonly createdEpoch: boolean });
 
 // One round trip per token request. KEYS: [1] the app's epoch, [2] the address's count of requests
 // that did not authenticate, [3] the failed-authentication hash of (client id, address) as in
 // failure-budget.ts, [4] the client's token count. ARGV: [1] the expected epoch ('' = any), [2] an
 // epoch to set when the app has none ('' = none), [3] '1' authenticated / '0' failed, [4] token
 // window ms, [5] token max, [6] failure window ms, [7] failure max, [8] id of a new failure window,
-// [9] epoch lifetime ms.
-// Replies {kind, a, b, created}: 3 stale (b: the epoch or ''), 0 refused (a: ms left, b: budget),
-// 2 wait (the failure budget is full of checks in flight), 4 failure counted, 1 counted (a: count,
-// b: ms left).
+// [9] epoch lifetime ms. KEYS[5]: the revocations epoch, read for introspection (created from ARGV[10]
+// when missing: it is read before the database, so a value created here can tag what is read next).
+// Replies {kind, a, b, created, revocations}: 3 stale (b: the epoch or ''), 0 refused (a: ms left,
+// b: budget), 2 wait (the failure budget is full of checks in flight), 4 failure counted, 1 counted
+// (a: count, b: ms left).
 const GATE = `
+local r = redis.call('GET', KEYS[5])
+if not r then
+  r = ARGV[10]
+  redis.call('SET', KEYS[5], r, 'PX', ARGV[9])
+end
 local e = redis.call('GET', KEYS[1])
-if ARGV[1] ~= '' and ARGV[1] ~= e then return {3, 0, e or ''} end
+if ARGV[1] ~= '' and ARGV[1] ~= e then return {3, 0, e or '', 0, r} end
 local created = 0
 if not e and ARGV[2] ~= '' then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[9])
@@ -200,17 +207,17 @@ local tmax = tonumber(ARGV[5])
 if tonumber(redis.call('GET', KEYS[2]) or '0') >= tmax then
   local t = redis.call('PTTL', KEYS[2])
   if t <= 0 then t = tonumber(ARGV[4]) end
-  return {0, t, 'token', created}
+  return {0, t, 'token', created, r}
 end
 local fmax = tonumber(ARGV[7])
 local f = tonumber(redis.call('HGET', KEYS[3], 'f') or '0')
 if f >= fmax then
   local t = redis.call('PTTL', KEYS[3])
   if t <= 0 then t = tonumber(ARGV[6]) end
-  return {0, t, 'auth_failures', created}
+  return {0, t, 'auth_failures', created, r}
 end
 if ARGV[3] == '0' then
-  if f + tonumber(redis.call('HGET', KEYS[3], 'p') or '0') >= fmax then return {2, 0, '', created} end
+  if f + tonumber(redis.call('HGET', KEYS[3], 'p') or '0') >= fmax then return {2, 0, '', created, r} end
   if redis.call('EXISTS', KEYS[3]) == 0 then
     redis.call('HSET', KEYS[3], 'w', ARGV[8])
     redis.call('PEXPIRE', KEYS[3], ARGV[6])
@@ -218,7 +225,7 @@ if ARGV[3] == '0' then
   redis.call('HINCRBY', KEYS[3], 'f', 1)
   redis.call('INCR', KEYS[2])
   if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
-  return {4, 0, '', created}
+  return {4, 0, '', created, r}
 end
 local c = redis.call('INCR', KEYS[4])
 local t = redis.call('PTTL', KEYS[4])
@@ -226,7 +233,7 @@ if t < 0 then
   redis.call('PEXPIRE', KEYS[4], ARGV[4])
   t = tonumber(ARGV[4])
 end
-return {1, c, tostring(t), created}`;
+return {1, c, tostring(t), created, r}`;
 
 let gateWindows = 0;
 
@@ -239,23 +246,25 @@ function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget
   return async (keys: { address: string; failures: string }, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition): Promise<ScriptAnswer | undefined> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
       epochKey(redis, appId ?? ''), key('token', keys.address), key('auth_failures', keys.failures), key('token', `client:${appId ?? ''}`),
+      revocationsEpochKey(redis),
     ], [
       condition.epoch ?? '', appId !== undefined ? condition.createEpoch ?? '' : '', outcome === 'authenticated' && appId !== undefined ? '1' : '0',
       tokenWindowMs, String(token.max), failureWindowMs, String(authFailures.max), `${process.pid}.${Date.now()}.g${++gateWindows}`, String(EPOCH_TTL_MS),
-    ]) as Promise<[number, number, string, number]>);
+      uniqueEpoch(),
+    ]) as Promise<[number, number, string, number, string]>);
     if (!reply) {
       metrics.rateLimitStoreFailed('token');
       return undefined;
     }
-    const [kind, a, b, created] = reply;
+    const [kind, a, b, created, revocations] = reply;
     const createdEpoch = created === 1;
     const seconds = (ms: number) => Math.max(1, Math.ceil(Number(ms) / 1000));
     switch (kind) {
-      case 3: return { kind: 'stale', epoch: b === '' ? null : b };
-      case 0: return { kind: 'refused', budget: b === 'token' ? 'token' : 'auth_failures', retryAfter: seconds(a) };
-      case 2: return { kind: 'wait', createdEpoch };
-      case 4: return { kind: 'failureCounted', createdEpoch };
-      default: return { kind: 'counted', count: Number(a), reset: seconds(Number(b)), createdEpoch };
+      case 3: return { kind: 'stale', epoch: b === '' ? null : b, revocations };
+      case 0: return { kind: 'refused', budget: b === 'token' ? 'token' : 'auth_failures', retryAfter: seconds(a), revocations };
+      case 2: return { kind: 'wait', createdEpoch, revocations };
+      case 4: return { kind: 'failureCounted', createdEpoch, revocations };
+      default: return { kind: 'counted', count: Number(a), reset: seconds(Number(b)), createdEpoch, revocations };
     }
   };
 }

@@ -2,7 +2,10 @@
 // replaced by a fresh random one after every committed change of the app or its secrets and before
 // that change is acknowledged. A node serves client authentication from its own copy of an app only
 // while the epoch it reads in the same round trip as the budgets still equals the one it read
-// before loading that copy from the database.
+// before loading that copy from the database. One more value, the revocations epoch, is replaced
+// the same way after every revocation that can concern a service account's access token (and with
+// every app change, which may deny a secret's tokens); introspection trusts this node's memory that
+// such a token is not denied only while it is unchanged.
 //
 // Values are random, never counters: an epoch that Redis lost (restart, eviction, expiry) reads as
 // missing and one created later is new, so neither can ever equal a value a node cached before.
@@ -21,8 +24,21 @@ export function epochKey(redis: RedisLink, appId: string): string {
   return `${redis.prefix}epoch:${appId}`;
 }
 
+/** The revocations epoch: not under `epoch:`, where a client id chosen by a caller could name it. */
+export function revocationsEpochKey(redis: RedisLink): string {
+  return `${redis.prefix}revocations-epoch`;
+}
+
 export function freshEpoch(): string {
   return randomBytes(12).toString('base64url');
+}
+
+const processNonce = randomBytes(12).toString('base64url');
+let created = 0;
+
+/** As unique as freshEpoch, without a call to the CSPRNG: for values sent on every request that are rarely used. */
+export function uniqueEpoch(): string {
+  return `${processNonce}.${++created}`;
 }
 
 export interface EpochBumper {
@@ -32,33 +48,40 @@ export interface EpochBumper {
    * them — once `waitMs` (the longest a node trusts a copy) has passed since the commit.
    */
   bumpBeforeAcknowledging(appIds: readonly string[]): Promise<void>;
+  /** The same for the revocations epoch alone: call after a revocation committed, before it is acknowledged. */
+  bumpRevocationsBeforeAcknowledging(): Promise<void>;
 }
 
 export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, faults: TestFaults): EpochBumper {
-  const bumpOnce = async (appIds: readonly string[]): Promise<boolean> => {
-    if (!redis) return false;
+  const bumpOnce = async (link: RedisLink, keys: readonly string[]): Promise<boolean> => {
     if (faults.loseEpochBumps) return false;
-    const reply = await redis.budgetCommand('epochs', (client) => {
+    const reply = await link.budgetCommand('epochs', (client) => {
       const pipeline = client.multi();
-      for (const appId of appIds) pipeline.set(epochKey(redis, appId), freshEpoch(), 'PX', EPOCH_TTL_MS);
+      for (const key of keys) pipeline.set(key, freshEpoch(), 'PX', EPOCH_TTL_MS);
       return pipeline.exec();
     });
     return reply !== undefined && reply !== null && reply.every(([error]) => !error);
   };
+  const bump = async (keys: (link: RedisLink) => string[]): Promise<void> => {
+    // Without Redis no node keeps a copy (the cache needs epochs), so there is nothing to distrust.
+    if (!redis) return;
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      if (await bumpOnce(redis, keys(redis))) return;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        redis.warn('epochs', 'Epoch bump failed: a change was acknowledged only after every node\'s cached copy had expired');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(BUMP_RETRY_MS, left)));
+    }
+  };
   return {
     async bumpBeforeAcknowledging(appIds) {
-      // Without Redis no node keeps a copy (the cache needs epochs), so there is nothing to distrust.
-      if (!redis || appIds.length === 0) return;
-      const deadline = performance.now() + waitMs;
-      for (;;) {
-        if (await bumpOnce(appIds)) return;
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          redis.warn('epochs', 'Epoch bump failed: a change was acknowledged only after every node\'s cached copy had expired');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(BUMP_RETRY_MS, left)));
-      }
+      if (appIds.length === 0) return;
+      // A change of secrets may deny their tokens (revokeTokens): the revocations epoch moves too.
+      await bump((link) => [...appIds.map((appId) => epochKey(link, appId)), revocationsEpochKey(link)]);
     },
+    bumpRevocationsBeforeAcknowledging: () => bump((link) => [revocationsEpochKey(link)]),
   };
 }

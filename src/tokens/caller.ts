@@ -3,7 +3,7 @@
 import type { Db } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { KeyRing } from '../keys/keyring.js';
-import { findAppById } from '../oauth-apps/store.js';
+import { findAppById, type AppRow } from '../oauth-apps/store.js';
 import { findAuthorizationClient } from '../authorization/clients.js';
 import { readSettings } from '../oauth-apps/settings.js';
 import { appOrgRoles, appPerms } from '../oauth-apps/grants.js';
@@ -11,6 +11,7 @@ import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { isDenied, type DenylistEntry } from '../revocation/denylist.js';
+import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
 
 export interface Caller {
   readonly kind: 'user' | 'service';
@@ -27,13 +28,29 @@ export async function resolveCaller(db: Db, keys: KeyRing, issuer: string, token
   return (await inspectAccessToken(db, keys, issuer, token)).caller;
 }
 
+/**
+ * What the request already knows, read no earlier than the request itself: an app row read during it
+ * (or served from a copy its epoch vouched for), and the revocations epoch with this node's memory of
+ * tokens found not denied under it. Only a service account's token is looked up in that memory: the
+ * revocations that bump the epoch are those that can concern one (docs/reliability.md).
+ */
+export interface KnownNow {
+  readonly app?: AppRow;
+  readonly denials?: { readonly cache: DenialCache; readonly seen: EpochSeen };
+}
+
 /** The verified claims and the live caller behind an access token; throws a 401 when it is not active. */
-export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, token: string): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
+export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, token: string, known: KnownNow = {}): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
   const claims = await verifyAccessToken(keys, issuer, token);
   const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
   if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
   if (claims.ati) entries.push({ kind: 'api_token', value: claims.ati });
-  if (await isDenied(db, entries)) throw fail('UNAUTHORIZED', 'The access token has been revoked');
+  const denials = claims.acct === undefined && claims.ati === undefined ? known.denials : undefined;
+  const denialKey = entries.map((e) => `${e.kind}:${e.value}`).join(' ');
+  if (!denials?.cache.knownNotDenied(denialKey, denials.seen)) {
+    if (await isDenied(db, entries)) throw fail('UNAUTHORIZED', 'The access token has been revoked');
+    denials?.cache.rememberNotDenied(denialKey, denials.seen);
+  }
 
   if (claims.acct !== undefined) {
     // A person's token from a sign-in through an app dies with the app, and carries at most the
@@ -50,7 +67,7 @@ export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, 
     const roles = roleFilter === 'all' ? held : held.filter((role) => roleFilter.includes(role));
     return { claims, caller: { kind: 'user', subject: claims.sub, orgId: claims.context_name, roles, perms: rolesToPerms(roles), tokenId: claims.jti ?? '' } };
   }
-  const app = await findAppById(db, claims.cid);
+  const app = known.app?.id === claims.cid ? known.app : await findAppById(db, claims.cid);
   if (!app || app.org_id !== claims.context_name || app.state !== 'active' || app.instance_id !== claims.app_instance) {
     throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
   }

@@ -12,6 +12,7 @@ import { matchSecret } from '../oauth-apps/secret-service.js';
 import { findAppWithSecrets, type AppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
 import { verifySecretWithoutKdf, type VerifyContext } from '../oauth-apps/secret-verifier.js';
 import { clientCacheClock } from './client-cache.js';
+import type { EpochSeen } from '../revocation/denial-cache.js';
 import type { PresentedClient } from './client-auth.js';
 import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
 
@@ -26,11 +27,14 @@ export interface EpochCondition {
   readonly createEpoch?: string;
 }
 
-export type GateAnswer =
+export type GateAnswer = {
+  /** The revocations epoch read in the same round trip (undefined: Redis did not answer). */
+  readonly revocations?: string;
+} & (
   /** The epoch is not the expected one (null: none; undefined: Redis did not answer). Nothing was counted. */
   | { readonly stale: true; readonly epoch: string | null | undefined }
   /** Counted; `createdEpoch` when the condition's epoch was set. */
-  | { readonly stale: false; readonly createdEpoch: boolean };
+  | { readonly stale: false; readonly createdEpoch: boolean });
 
 /**
  * The token-endpoint budgets of one request that claims a client. The steady state costs one Redis
@@ -73,7 +77,7 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
     const outcome = outcomeWithoutKdf(copy.found, presented, deps.verify);
     if (outcome.kind !== 'unknown') {
       const answer = await gate.decide(copy.found.app.id, outcome.kind, { epoch: copy.epoch });
-      if (!answer.stale) return finish(deps, copy.found, outcome);
+      if (!answer.stale) return finish(deps, copy.found, outcome, seen(answer, generation, startedAt));
       // The epoch this round trip read comes before the database read below: a copy tagged with it
       // is distrusted by the next change's bump.
       epochBefore = answer.epoch;
@@ -93,7 +97,7 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
   if (outcome.kind === 'unknown' && found) {
     const secret = await gate.checkSlowly(found.app.id, () => matchPresented(found, presented, deps.verify));
     if (!secret) throw fail('OAUTH_INVALID_CLIENT');
-    return finish(deps, found, { kind: 'authenticated', secret });
+    return finish(deps, found, { kind: 'authenticated', secret }, undefined);
   }
   const known: KnownOutcome = outcome.kind === 'authenticated' ? 'authenticated' : 'failed';
   // Read from the database during this request: as fresh as the database, no epoch condition.
@@ -101,13 +105,18 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
   if (!answer.stale && answer.createdEpoch && cache && found && createEpoch !== undefined) {
     cache.set(clientId, { found, epoch: createEpoch }, generation, startedAt);
   }
-  return finish(deps, found, outcome);
+  return finish(deps, found, outcome, seen(answer, generation, startedAt));
 }
 
-function finish(deps: TokenServiceDeps, found: AppWithSecrets | undefined, outcome: Outcome): AuthenticatedClient {
+function finish(deps: TokenServiceDeps, found: AppWithSecrets | undefined, outcome: Outcome, revocations: EpochSeen | undefined): AuthenticatedClient {
   if (!found || outcome.kind !== 'authenticated') throw fail('OAUTH_INVALID_CLIENT');
   deps.usage.record(found.app.id, outcome.secret.id);
-  return { app: found.app, secret: outcome.secret };
+  return revocations ? { app: found.app, secret: outcome.secret, revocations } : { app: found.app, secret: outcome.secret };
+}
+
+/** The revocations epoch this request read, with the generation and time taken before it was read. */
+function seen(answer: GateAnswer, generation: number, startedAt: number): EpochSeen | undefined {
+  return answer.revocations === undefined ? undefined : { epoch: answer.revocations, generation, startedAt };
 }
 
 function usable(found: AppWithSecrets | undefined): found is AppWithSecrets {

@@ -43,7 +43,10 @@ export async function introspect(deps: TokenServiceDeps, client: AuthenticatedCl
     return { active: true, token_type: 'api_token', sub: holder.username, username: holder.username, orgId, exp: apiToken.expires_at, iat: apiToken.created_at };
   }
   try {
-    const { claims, caller } = await inspectAccessToken(deps.db, deps.keys, deps.issuer, token);
+    // The client's own row was read during this request (or vouched for by its epoch): as fresh as a
+    // database read when the token is the client's own.
+    const known = { app: client.app, ...(deps.denials && client.revocations ? { denials: { cache: deps.denials, seen: client.revocations } } : {}) };
+    const { claims, caller } = await inspectAccessToken(deps.db, deps.keys, deps.issuer, token, known);
     if (caller.orgId !== orgId) return INACTIVE;
     return {
       active: true,
@@ -113,11 +116,16 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   if (!issuedToThisClient) assertMayRevokeOthers(actor);
   const jti = claims.jti;
   const entry = { kind: 'jti', value: jti } as const;
-  if (await isDenied(deps.db, [entry])) return; // revoked before: one audit record per revocation
-  await writeTransaction(deps.db, async (trx) => {
-    await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
-    await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
-  });
+  // Revoked before: one audit record per revocation, but the bump again, since the earlier request
+  // may have stopped between its commit and its bump.
+  if (!(await isDenied(deps.db, [entry]))) {
+    await writeTransaction(deps.db, async (trx) => {
+      await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
+      await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
+    });
+  }
+  // No node may keep answering from its memory that this token is not denied once the 200 is sent.
+  await deps.epochs.bumpRevocationsBeforeAcknowledging();
 }
 
 /** CSP's introspection of refresh tokens: active while the token is unused, unexpired and its family alive. */

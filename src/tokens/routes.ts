@@ -58,8 +58,9 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   });
 
   const deps: TokenServiceDeps = {
-    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage,
+    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage, epochs: services.epochs,
     ...(services.clients ? { clients: services.clients } : {}),
+    ...(services.denials ? { denials: services.denials } : {}),
   };
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 

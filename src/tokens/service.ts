@@ -17,6 +17,8 @@ import { signAccessToken } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
 import type { ClientCache } from './client-cache.js';
+import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
+import type { EpochBumper } from '../redis/app-epochs.js';
 
 export interface TokenServiceDeps {
   readonly db: Db;
@@ -26,6 +28,10 @@ export interface TokenServiceDeps {
   readonly usage: UsageRecorder;
   /** This node's copies of apps (with Redis only): see client-gate.ts. */
   readonly clients?: ClientCache;
+  /** What this node knows is not denied (with Redis only): see revocation/denial-cache.ts. */
+  readonly denials?: DenialCache;
+  /** Bumps the revocations epoch after a revocation commits, before it is acknowledged. */
+  readonly epochs: Pick<EpochBumper, 'bumpRevocationsBeforeAcknowledging'>;
 }
 
 /** RFC 6749 §5.1 success body. Optional members are omitted, never null (strict clients reject nulls). */
@@ -41,6 +47,8 @@ export interface TokenResponse {
 export interface AuthenticatedClient {
   readonly app: AppRow;
   readonly secret: SecretRow;
+  /** The revocations epoch read while authenticating (with Redis answering): see revocation/denial-cache.ts. */
+  readonly revocations?: EpochSeen;
 }
 
 /** Client authentication without budgets or copies (a request that claimed no client id): the app and the matching valid secret, or 401. */
