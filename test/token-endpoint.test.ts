@@ -286,3 +286,36 @@ describe('client_credentials — properties', () => {
     }
   });
 });
+
+describe('the request log at info', () => {
+  /** The log line carrying this request id, once the server's output has arrived. */
+  async function requestLine(requestId: string): Promise<Record<string, unknown>> {
+    for (const deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 20))) {
+      const line = server.logText().split('\n').find((l) => l.includes(`"requestId":"${requestId}"`) && l.includes('"msg":"request"'));
+      if (line) return JSON.parse(line) as Record<string, unknown>;
+      if (Date.now() > deadline) assert.fail(`no request line for ${requestId}`);
+    }
+  }
+
+  it('a token request, granted or refused, gets one line: method, route, status, time and its request id, no credential', async () => {
+    const granted = await clientCredentials(server, app.clientId, app.clientSecret, 'basic', { path: '/auth/token' });
+    assertTokenResponse(granted);
+    const refused = await clientCredentials(server, app.clientId, `${app.clientSecret}x`, 'post');
+    assert.equal(refused.status, 401);
+    for (const [res, route, status] of [[granted, '/auth/token', 200], [refused, '/auth/authorize', 401]] as const) {
+      const requestId = res.headers.get('x-request-id') ?? '';
+      assert.ok(requestId, 'the response names its request id');
+      const line = await requestLine(requestId);
+      assert.equal(line.level, 30, 'written at info');
+      assert.equal(line.method, 'POST');
+      assert.equal(line.route, `/csp/gateway/am/api${route}`);
+      assert.equal(line.statusCode, status);
+      assert.equal(typeof line.responseTimeMs, 'number');
+      assert.equal(line.service, 'orgauth');
+      assert.equal(typeof line.time, 'string', 'an ISO time, as every other line');
+      const text = JSON.stringify(line);
+      assert.ok(!text.includes(app.clientSecret) && !text.includes(String(res.body?.access_token ?? '§none§')), 'no secret or token in the line');
+      assert.equal(server.logText().split('\n').filter((l) => l.includes(`"requestId":"${requestId}"`) && l.includes('"msg":"request"')).length, 1, 'exactly one line');
+    }
+  });
+});

@@ -12,11 +12,12 @@ const GRANT_BY_ROUTE: Readonly<Record<string, string>> = {
 
 /** Counts every response; unmatched URLs share one label so scanners cannot blow up cardinality. */
 export function registerMetrics(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpResponse({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     const grant = GRANT_BY_ROUTE[route];
     if (grant && reply.statusCode === 200) metrics.tokenIssued(grant);
+    done();
   });
   app.get('/metrics', { schema: { tags: ['Operations'], summary: 'Prometheus metrics', hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);

@@ -140,12 +140,14 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   });
   // A request that claimed a client but was answered before its client authentication (a missing
   // grant_type, say) is its address's traffic; a 429 cost nothing and is not counted again.
-  scope.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook: the common case (the request was gated) then costs no promise.
+  scope.addHook('onSend', (request, reply, payload, done) => {
     if (request.clientGate && !gated.has(request) && reply.statusCode !== 429) {
       gated.add(request);
-      await counter.hit(unauthenticatedKey(request));
+      counter.hit(unauthenticatedKey(request)).then(() => done(null, payload), done);
+      return;
     }
-    return payload;
+    done(null, payload);
   });
 }
 

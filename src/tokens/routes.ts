@@ -53,8 +53,9 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
       done(fail('OAUTH_INVALID_REQUEST', 'The request body is not valid JSON'), undefined);
     }
   });
-  scope.addHook('preValidation', async (request) => {
+  scope.addHook('preValidation', (request, _reply, done) => {
     if (request.body === undefined || request.body === null) request.body = {};
+    done();
   });
 
   const deps: TokenServiceDeps = {
