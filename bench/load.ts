@@ -81,10 +81,14 @@ export interface Cred {
   secret: string;
 }
 
+const FRAMING = new Set(['host', 'connection', 'content-length', 'transfer-encoding']);
+
 /** A request serialized once as HTTP/1.1 bytes, so the paced generator's per-request cost is a write. */
 function wire(r: Request, host: string): Buffer {
   const body = r.body === undefined ? undefined : Buffer.from(r.body);
-  const headers: Record<string, string> = { host, connection: 'keep-alive', ...(r.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}) };
+  // autocannon adds its own content-length to request objects it has sent; framing headers are ours.
+  const own = Object.entries(r.headers ?? {}).filter(([k]) => !FRAMING.has(k.toLowerCase()));
+  const headers: Record<string, string> = { host, connection: 'keep-alive', ...Object.fromEntries(own), ...(body ? { 'content-length': String(body.length) } : {}) };
   const head = `${r.method ?? 'GET'} ${r.path ?? '/'} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   return body ? Buffer.concat([Buffer.from(head), body]) : Buffer.from(head);
 }
