@@ -94,18 +94,19 @@ function wire(r: Request, host: string): Buffer {
 }
 
 /**
- * Length of the first complete HTTP/1.1 response in `buf` and its status, or undefined while it is
- * incomplete. Content-Length or chunked bodies (the servers here send one or the other).
+ * Length of the first complete HTTP/1.1 response in `buf`, its status and whether the server closes
+ * the connection after it, or undefined while it is incomplete. Content-Length or chunked bodies (the servers here send one or the other).
  */
-export function completeResponse(buf: Buffer): { length: number; status: number } | undefined {
+export function completeResponse(buf: Buffer): { length: number; status: number; close: boolean } | undefined {
   const headEnd = buf.indexOf('\r\n\r\n');
   if (headEnd < 0) return undefined;
   const head = buf.subarray(0, headEnd).toString('latin1').toLowerCase();
   const status = Number(head.slice(9, 12));
+  const close = /\r\nconnection:\s*close/.test(head);
   const cl = /\r\ncontent-length:\s*(\d+)/.exec(head);
   if (cl) {
     const length = headEnd + 4 + Number(cl[1]);
-    return buf.length >= length ? { length, status } : undefined;
+    return buf.length >= length ? { length, status, close } : undefined;
   }
   if (/\r\ntransfer-encoding:[^\r]*chunked/.test(head)) {
     let at = headEnd + 4;
@@ -115,11 +116,11 @@ export function completeResponse(buf: Buffer): { length: number; status: number 
       const size = parseInt(buf.subarray(at, lineEnd).toString('latin1'), 16);
       const next = lineEnd + 2 + size + 2;
       if (buf.length < next) return undefined;
-      if (size === 0) return { length: next, status };
+      if (size === 0) return { length: next, status, close };
       at = next;
     }
   }
-  return { length: headEnd + 4, status };
+  return { length: headEnd + 4, status, close };
 }
 
 /**
@@ -149,7 +150,7 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   const start = performance.now();
   const end = start + opts.durationS * 1000;
 
-  interface Conn { socket: net.Socket; busy?: { due: number }; buf: Buffer }
+  interface Conn { socket: net.Socket; busy?: { due: number }; buf: Buffer; connected?: boolean }
   const idle: Conn[] = [];
   const conns = new Set<Conn>();
   let finished = false;
@@ -176,7 +177,9 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
         done++;
         c.buf = c.buf.subarray(r.length);
         c.busy = undefined;
-        send(c);
+        // A socket the server is closing takes no further request; its replacement does.
+        if (r.close) c.socket.destroy();
+        else send(c);
       }
     });
     c.socket.on('error', () => {});
@@ -185,13 +188,15 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
       const at = idle.indexOf(c);
       if (at >= 0) idle.splice(at, 1);
       if (finished) return;
-      // A request on a socket that closed is lost: count it and carry on with a new socket.
+      // A request on a socket that closed is lost: count it and carry on with a new socket (after
+      // a pause if this one never connected, so a server that is down is not hammered).
       if (c.busy) {
         socketErrors++;
         done++;
       }
-      if (performance.now() < end) send(open());
+      setTimeout(() => { if (!finished) send(open()); }, c.connected ? 0 : 10);
     });
+    c.socket.once('connect', () => { c.connected = true; });
     return c;
   };
   for (let i = 0; i < opts.connections; i++) idle.push(open());
