@@ -7,7 +7,7 @@
 // name its threads (every one is "node"); there the split follows creation order, checked on
 // Node 20.20 with /proc: the main thread; then, at start-up, V8's four platform workers, its
 // delayed-task thread and the inspector's signal thread; then libuv's pool, created in one go on
-// the first asynchronous job. Named threads (newer Node: "libuv-worker", "V8 …") go by name.
+// the first asynchronous job; threads started later count as "other". Named threads (newer Node: "libuv-worker", "V8 …") go by name.
 // Other processes (PostgreSQL backends, redis-server, the proxy) count whole.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,6 +27,12 @@ export interface CpuSource {
 
 /** Unnamed threads started with the process before libuv's pool (see above). */
 const NODE20_PLATFORM_THREADS = 6;
+/**
+ * libuv starts all its pool threads in one loop; a thread started later than this many clock
+ * ticks after the first of them is something else (e.g. the module-loader thread `--import tsx`
+ * starts in the peers).
+ */
+const POOL_BURST_TICKS = 5;
 
 const TICK_US = ((): number => {
   try {
@@ -80,7 +86,12 @@ export function classifyNodeThreads(pid: number, list: Task[]): Map<number, stri
   }
   const anyNamed = list.some((t) => t.tid !== pid && t.comm !== mainComm);
   unnamed.sort((a, b) => a.start - b.start || a.tid - b.tid);
-  unnamed.forEach((t, i) => out.set(t.tid, anyNamed ? 'other threads' : i < NODE20_PLATFORM_THREADS ? 'V8 platform' : 'libuv pool'));
+  const poolStart = unnamed[NODE20_PLATFORM_THREADS]?.start ?? 0;
+  unnamed.forEach((t, i) => {
+    if (anyNamed) out.set(t.tid, 'other threads');
+    else if (i < NODE20_PLATFORM_THREADS) out.set(t.tid, 'V8 platform');
+    else out.set(t.tid, t.start - poolStart <= POOL_BURST_TICKS ? 'libuv pool' : 'other threads');
+  });
   return out;
 }
 

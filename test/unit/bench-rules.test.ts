@@ -66,13 +66,14 @@ describe('bench: open-loop run against a server that closes some connections', (
 describe('bench: thread groups of a node process', () => {
   const task = (tid: number, comm: string, start: number) => ({ tid, comm, ticks: 0, start });
 
-  it('on unnamed threads: main is the event loop, the six start-up threads V8, later ones the libuv pool', () => {
-    const list = [task(100, 'node', 1), ...[101, 102, 103, 104, 105].map((t) => task(t, 'node', 5)), task(107, 'node', 6), task(120, 'node', 40), task(121, 'node', 40)];
+  it('on unnamed threads: main is the event loop, the six start-up threads V8, the next burst the libuv pool, later ones other', () => {
+    const list = [task(100, 'node', 1), ...[101, 102, 103, 104, 105].map((t) => task(t, 'node', 5)), task(107, 'node', 6), task(120, 'node', 40), task(121, 'node', 41), task(130, 'node', 120)];
     const groups = classifyNodeThreads(100, [...list].reverse());
     assert.equal(groups.get(100), 'event loop');
     for (const t of [101, 102, 103, 104, 105, 107]) assert.equal(groups.get(t), 'V8 platform');
     assert.equal(groups.get(120), 'libuv pool');
     assert.equal(groups.get(121), 'libuv pool');
+    assert.equal(groups.get(130), 'other threads', 'started well after the pool');
   });
 
   it('goes by name where Node names its threads', () => {
