@@ -7,8 +7,8 @@ import autocannon, { type Request, type Result } from 'autocannon';
 export interface Measurement {
   /** 2xx responses per second over the run. */
   rps: number;
-  /** 2xx responses. */
-  ok: number;
+  /** 2xx responses (rps × durationS when a workload's own measurement leaves it out). */
+  ok?: number;
   /** Latency percentiles in ms. */
   p50: number;
   p99: number;

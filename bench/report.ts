@@ -63,6 +63,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** 2xx responses of a run (a workload that measures itself may give only the rate). */
+export function okCount(m: Measurement): number {
+  return m.ok ?? Math.round(m.rps * m.durationS);
+}
+
 export function summarize(samples: Sample[]): Summary[] {
   const groups = new Map<string, Sample[]>();
   for (const s of samples) {
@@ -70,9 +75,9 @@ export function summarize(samples: Sample[]): Summary[] {
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   return [...groups.values()].map((g) => {
-    const withCpu = g.filter((s) => s.cpu && s.m.ok > 0);
+    const withCpu = g.filter((s) => s.cpu && okCount(s.m) > 0);
     const names = [...new Set(withCpu.flatMap((s) => Object.keys(s.cpu ?? {})))];
-    const cpuPerOk = Object.fromEntries(names.map((n) => [n, median(withCpu.map((s) => (s.cpu?.[n] ?? 0) / s.m.ok))]));
+    const cpuPerOk = Object.fromEntries(names.map((n) => [n, median(withCpu.map((s) => (s.cpu?.[n] ?? 0) / okCount(s.m)))]));
     return {
       server: g[0]!.server,
       workload: g[0]!.workload,
@@ -203,8 +208,9 @@ export interface RenderOptions {
   mode: 'compare' | 'scale';
   /** --apps, for the target names. */
   apps: number;
-  /** Targets contributed by workload providers. */
+  /** Targets and ratios contributed by workload providers. */
   extraTargets?: Target[];
+  extraRatios?: Record<string, number | undefined>;
 }
 
 /** The CPU columns: orgauth's (or the peer's) threads, then the processes it talks to, then the bench's own. */
@@ -257,7 +263,7 @@ export function render(summaries: Summary[], scale: ScalePoint[], notes: string[
   }
   if (o.mode === 'compare') {
     out.push('\n## ratios');
-    for (const [k, v] of Object.entries(ratios(summaries))) if (v !== undefined) out.push(`${k.padEnd(50)} ${fmt(v)}`);
+    for (const [k, v] of Object.entries({ ...ratios(summaries), ...o.extraRatios })) if (v !== undefined) out.push(`${k.padEnd(50)} ${fmt(v)}`);
   }
   out.push('\n## targets');
   out.push(table(['target', 'goal', 'measured', 'result'], allTargets(summaries, scale, o).map((t) => [t.name, t.goal, t.value, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'])));

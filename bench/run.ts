@@ -12,7 +12,7 @@ import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
 import { measure, measurePaced, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
-import { machine, median, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
+import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
 import { runScale } from './scale.js';
 import type { App } from './seed.js';
 import { nodeCpu, orgauthProvider, peersProvider, type BenchContext, type OrgauthDeployment, type Workload, type WorkloadProvider } from './workloads.js';
@@ -186,17 +186,22 @@ async function probe(url: string, r: Request): Promise<{ status: number; body: s
 
 const loadGenerator: CpuSource = { group: 'load generator', node: false, pids: async () => [process.pid] };
 
+/** A workload's CPU sources when it names none: those of the deployment or peer it runs on. */
+let cpuOf: (server: string) => CpuSource[] = () => [];
+
 async function run(w: Workload, round: number, durationS = opt.durationS, pacedRate?: number, label = w.name): Promise<Measurement> {
-  const load = { url: w.url, connections: opt.connections, durationS, requests: await w.requests() };
-  const sources = [...w.cpu, loadGenerator];
+  const shape = { connections: opt.connections, durationS };
+  await w.prepare?.(shape);
+  const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
+  const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
   const before = await snapshot(sources);
-  const m = pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
+  const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
   const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   for (const s of servers) trimLog(s.stdoutFile);
   if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu });
-  const perOk = m.ok > 0 ? `${Math.round(totalUs(cpu) / m.ok)} µs server CPU/2xx` : '';
+  const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx` : '';
   log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}`);
   return m;
 }
@@ -267,10 +272,18 @@ async function compare(started: string): Promise<void> {
     addTmpDir: (d) => tmpDirs.push(d),
     orgauth: deployments,
     creds: first ? first.seeded.ccPool.map(({ clientId, secret }) => ({ clientId, secret })) : fakeCreds(Math.floor(opt.apps * 0.9)),
+    peers: new Map(),
+    oidcProviderEnv: {},
   };
   const providers = PROVIDERS.filter((p) => !(args['skip-peers'] && p === peersProvider));
+  for (const p of providers) Object.assign(ctx.oidcProviderEnv, p.oidcProviderEnv?.() ?? {});
   const offered: Workload[] = [];
   for (const p of providers) offered.push(...(await p.workloads(ctx)));
+  cpuOf = (server) => {
+    const d = deployments.get(server);
+    const peer = ctx.peers.get(server);
+    return d ? d.cpu : peer ? [nodeCpu(server, peer)] : [];
+  };
   log(`servers up: ${servers.map((s) => `${s.name} pid ${s.child.pid} ${rssMb(s.child.pid)} MB`).join(', ')}`);
 
   // A workload whose first request does not answer 2xx is left out, with the reason in the notes.
@@ -309,7 +322,9 @@ async function compare(started: string): Promise<void> {
     return c ? { ...s, calls: c } : s;
   });
   const extraTargets = providers.flatMap((p) => p.targets?.(summaries) ?? []);
-  console.log(render(summaries, [], notes, { mode: 'compare', apps: opt.apps, extraTargets }));
+  const extraRatios = Object.assign({}, ...providers.map((p) => p.ratios?.(summaries) ?? {})) as Record<string, number | undefined>;
+  const renderOptions = { mode: 'compare' as const, apps: opt.apps, extraTargets, extraRatios };
+  console.log(render(summaries, [], notes, renderOptions));
   console.log(`\nRSS after the run (MB): ${JSON.stringify(rss)}`);
   const file = writeResults(path.join(ROOT, 'bench/results'), {
     kind: 'compare',
@@ -320,6 +335,8 @@ async function compare(started: string): Promise<void> {
     backends: [...new Set([...deployments.values()].map((d) => d.backend))],
     rssMb: rss,
     summaries,
+    ratios: { ...ratios(summaries), ...extraRatios },
+    targets: allTargets(summaries, [], renderOptions),
     samples,
     notes,
   });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Request } from 'autocannon';
 import type { CpuSource } from './cpu.js';
-import { basic, clientCredentialsRequests, FORM, type Cred } from './load.js';
+import { basic, clientCredentialsRequests, FORM, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, type Seeded } from './orgauth.js';
 import { freePort, startServer, type Server } from './proc.js';
 import type { Summary, Target } from './report.js';
@@ -19,10 +19,14 @@ export interface Workload {
   url: string;
   /** Built fresh for each run (management tokens may have been renewed). */
   requests: () => Promise<Request[]>;
-  /** Processes whose CPU per 2xx response is reported for this run. */
-  cpu: CpuSource[];
+  /** Processes whose CPU per 2xx response is reported for this run; default: the deployment or peer named `server`. */
+  cpu?: CpuSource[];
   /** Count Redis round trips and database statements per request from `url`'s /metrics (orgauth only). */
   countCalls?: boolean;
+  /** Runs before each run, outside the measured window and the CPU count (e.g. minting single-use codes). */
+  prepare?: (o: { durationS: number; connections: number }) => Promise<void>;
+  /** Measures the run itself instead of autocannon (e.g. chains that send the previous response's token). */
+  measure?: (o: { durationS: number; connections: number }) => Promise<Measurement>;
 }
 
 /** One orgauth deployment the run prepared. */
@@ -53,11 +57,19 @@ export interface BenchContext {
   orgauth: Map<string, OrgauthDeployment>;
   /** The credentials the peers serve: the first deployment's client_credentials pool (or made up). */
   creds: Cred[];
+  /** Peers started so far, by name ('oidc-provider', 'ceiling'); providers listed after `peersProvider` find them here. */
+  peers: Map<string, Server>;
+  /** Extra environment for the oidc-provider process, gathered from every provider's `oidcProviderEnv` before it starts. */
+  oidcProviderEnv: Record<string, string>;
 }
 
 export interface WorkloadProvider {
   name: string;
   workloads: (ctx: BenchContext) => Promise<Workload[]>;
+  /** Extra environment the oidc-provider peer needs for this provider's workloads (e.g. a sign-in client). */
+  oidcProviderEnv?: () => Record<string, string>;
+  /** Extra ratios printed (and written to the results JSON). */
+  ratios?: (summaries: Summary[]) => Record<string, number | undefined>;
   /** Extra PASS/MISS rows, judged on the run's medians. */
   targets?: (summaries: Summary[]) => Target[];
 }
@@ -132,8 +144,10 @@ export const peersProvider: WorkloadProvider = {
     ctx.addTmpDir(dir);
     const clientsFile = path.join(dir, 'clients.json');
     writeFileSync(clientsFile, JSON.stringify(ctx.creds));
-    const op = await startPeer(ctx, 'oidc-provider', 'bench/servers/oidc-provider.ts', '/.well-known/openid-configuration', { BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production' });
+    const op = await startPeer(ctx, 'oidc-provider', 'bench/servers/oidc-provider.ts', '/.well-known/openid-configuration', { BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production', ...ctx.oidcProviderEnv });
     const ceil = await startPeer(ctx, 'ceiling', 'bench/servers/ceiling.ts', '/hello');
+    ctx.peers.set(op.name, op);
+    ctx.peers.set(ceil.name, ceil);
     ctx.notes.push('oidc-provider cannot introspect its JWT access tokens ("Structured JWT Tokens cannot be introspected"), so introspection has no peer column');
     return [
       ...peerTokenWorkloads(op, ctx.creds),
