@@ -126,7 +126,8 @@ export function orgauthEnv(dataDir: string, port: number, o: EnvOptions = {}): R
  */
 export function startOrgauth(root: string, env: Record<string, string>, name = 'orgauth'): Promise<Server> {
   const stdoutFile = path.join(env.ORGAUTH_DATA_DIR ?? '.', `${name}-${env.PORT}.log`);
-  return startServer({ name, args: ['bin/orgauth', 'serve'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root, stdoutFile });
+  // Generous: on a busy machine a node waiting for PostgreSQL and Redis took over a minute to answer.
+  return startServer({ name, args: ['bin/orgauth', 'serve'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root, stdoutFile, timeoutMs: 180_000 });
 }
 
 export async function bootstrap(root: string, env: Record<string, string>): Promise<Bootstrap> {
