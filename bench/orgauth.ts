@@ -1,9 +1,11 @@
 // Starting orgauth as a user runs it (`orgauth serve`, bin/orgauth) for the benchmark, bootstrapping it through its CLI and
 // exchanging the API token for management access tokens.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import pg from 'pg';
 import { runNode, startServer, type Server } from './proc.js';
-import { FORM } from './load.js';
+import { basic, FORM } from './load.js';
+import { seedHttp, type App } from './seed.js';
 
 export const BASE_PATH = '/csp/gateway/am/api';
 
@@ -16,6 +18,8 @@ export interface Bootstrap {
 export interface FreshDatabase {
   url: string;
   drop: () => Promise<void>;
+  /** Backend processes serving this database, plus the server's shared writers, for CPU counting. */
+  backendPids: () => Promise<number[]>;
 }
 
 /**
@@ -32,14 +36,19 @@ export async function freshPostgres(url: string, log: (msg: string) => void): Pr
   } catch (err) {
     log(`could not create a throw-away database (${err instanceof Error ? err.message : String(err)}); using BENCH_DATABASE_URL as is`);
     await admin.end().catch(() => {});
-    return { url, drop: async () => {} };
+    const named = new URL(url).pathname.slice(1) || 'postgres';
+    const watcher = await pidWatcher(url, named);
+    return { url, drop: watcher.end, backendPids: watcher.pids };
   }
   await admin.end();
   const fresh = new URL(url);
   fresh.pathname = `/${name}`;
+  const watcher = await pidWatcher(url, name);
   return {
     url: fresh.toString(),
+    backendPids: watcher.pids,
     drop: async () => {
+      await watcher.end();
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -48,26 +57,77 @@ export async function freshPostgres(url: string, log: (msg: string) => void): Pr
   };
 }
 
+/**
+ * PostgreSQL's processes that work for the bench database: its backends (pg_stat_activity) and the
+ * shared WAL writer, checkpointer and background writer, which other databases on the same server
+ * use too. The watcher's own connection is to the named database, so it is not counted.
+ */
+async function pidWatcher(url: string, database: string): Promise<{ pids: () => Promise<number[]>; end: () => Promise<void> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return {
+    pids: async () => {
+      const r = await c.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE (datname = $1 AND pid <> pg_backend_pid()) OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+        [database],
+      );
+      return r.rows.map((row) => row.pid);
+    },
+    end: async () => {
+      await c.end().catch(() => {});
+    },
+  };
+}
+
+/** redis-server's pid (INFO server), for CPU counting; undefined when it cannot be read. */
+export async function redisPid(url: string): Promise<number | undefined> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const m = /process_id:(\d+)/.exec(await r.info('server'));
+    return m?.[1] ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface EnvOptions {
+  databaseUrl?: string;
+  redisUrl?: string;
+  masterKey?: string;
+  /** `info` (the default, as users run it) logs one line per request. */
+  logLevel?: string;
+}
+
 /** Server environment; the same environment is used for the CLI. */
-export function orgauthEnv(dataDir: string, port: number, databaseUrl?: string, masterKey = randomBytes(32).toString('hex')): Record<string, string> {
+export function orgauthEnv(dataDir: string, port: number, o: EnvOptions = {}): Record<string, string> {
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: String(port),
     ORGAUTH_DATA_DIR: dataDir,
-    ORGAUTH_MASTER_KEY: masterKey,
-    LOG_LEVEL: 'warn',
+    ORGAUTH_MASTER_KEY: o.masterKey ?? randomBytes(32).toString('hex'),
+    LOG_LEVEL: o.logLevel ?? 'info',
     // The benchmark measures throughput, not the rate limiter's 429s.
     RATE_LIMIT_MANAGEMENT: '100000000/60',
     RATE_LIMIT_TOKEN: '100000000/60',
     RATE_LIMIT_AUTH_FAILURES: '100000000/60',
   };
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  if (process.env.BENCH_REDIS_URL) env.REDIS_URL = process.env.BENCH_REDIS_URL;
+  if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
+  if (o.redisUrl) env.REDIS_URL = o.redisUrl;
   return env;
 }
 
-export function startOrgauth(root: string, env: Record<string, string>): Promise<Server> {
-  return startServer({ name: 'orgauth', args: ['bin/orgauth', 'serve'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root });
+/**
+ * `orgauth serve`, as a user starts it. Its request log (stdout) goes to a file in the data folder,
+ * as a process manager would keep it, rather than through the bench process.
+ */
+export function startOrgauth(root: string, env: Record<string, string>, name = 'orgauth'): Promise<Server> {
+  const stdoutFile = path.join(env.ORGAUTH_DATA_DIR ?? '.', `${name}-${env.PORT}.log`);
+  // Generous: on a busy machine a node waiting for PostgreSQL and Redis took over a minute to answer.
+  return startServer({ name, args: ['bin/orgauth', 'serve'], env, port: Number(env.PORT), readyPath: '/healthz', cwd: root, stdoutFile, timeoutMs: 180_000 });
 }
 
 export async function bootstrap(root: string, env: Record<string, string>): Promise<Bootstrap> {
@@ -108,4 +168,64 @@ export class TokenSource {
     // Renew at half the lifetime so a token never expires in the middle of a run.
     this.renewAt = Date.now() + ((body.expires_in ?? 1799) * 1000) / 2;
   }
+}
+
+/** One seeded orgauth: the apps the workloads use and the credentials they present. */
+export interface Seeded {
+  boot: Bootstrap;
+  tokens: TokenSource;
+  /** client_credentials, introspection and GET app rotate over these. */
+  ccPool: App[];
+  /** PUT regenerate's own apps: their secrets keep changing, so nothing else uses them. */
+  regenPool: App[];
+  /** One access token per app for the first 1 000 apps of ccPool, to introspect. */
+  introspected: { app: App; token: string }[];
+  seedSeconds: number;
+  /** primeSupplied on this node, before the tokens to introspect were issued. */
+  primed: { count: number; seconds: number; failures: number };
+}
+
+/** Bootstraps a started orgauth and seeds `count` apps over its management API. */
+export async function seed(root: string, env: Record<string, string>, server: Server, count: number, progress: (n: number) => void): Promise<Seeded> {
+  const boot = await bootstrap(root, env);
+  const tokens = new TokenSource(server.url, boot.apiToken);
+  const t0 = Date.now();
+  const apps = await seedHttp(server.url, boot.orgId, tokens, count, 16, progress);
+  const seedSeconds = (Date.now() - t0) / 1000;
+  const regenCount = Math.max(1, Math.min(2000, Math.floor(count / 10)));
+  const regenPool = apps.filter((a) => !a.supplied).slice(-regenCount);
+  const regenIds = new Set(regenPool.map((a) => a.clientId));
+  const ccPool = apps.filter((a) => !regenIds.has(a.clientId));
+  const primed = await primeSupplied(server.url, ccPool);
+  const introspected: { app: App; token: string }[] = [];
+  for (const app of ccPool.slice(0, 1000)) {
+    const res = await tokenRequest(server.url, app);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`client_credentials for ${app.clientId} failed: ${res.status} ${text.slice(0, 200)}`);
+    introspected.push({ app, token: (JSON.parse(text) as { access_token: string }).access_token });
+  }
+  return { boot, tokens, ccPool, regenPool, introspected, seedSeconds, primed };
+}
+
+function tokenRequest(url: string, app: App): Promise<Response> {
+  return fetch(`${url}${BASE_PATH}/auth/authorize`, { method: 'POST', headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: 'grant_type=client_credentials' });
+}
+
+/**
+ * Caller-supplied secrets are verified with Argon2id once per secret and process, then from the
+ * verified-secret cache. Paying that once for each of them before measuring makes the rounds
+ * measure the steady state rather than how many of them the warm-up happened to reach.
+ */
+export async function primeSupplied(url: string, apps: App[]): Promise<{ count: number; seconds: number; failures: number }> {
+  const supplied = apps.filter((a) => a.supplied);
+  const t0 = Date.now();
+  let failures = 0;
+  for (let i = 0; i < supplied.length; i += 16) {
+    await Promise.all(supplied.slice(i, i + 16).map(async (app) => {
+      const res = await tokenRequest(url, app);
+      await res.arrayBuffer();
+      if (!res.ok) failures += 1;
+    }));
+  }
+  return { count: supplied.length, seconds: (Date.now() - t0) / 1000, failures };
 }

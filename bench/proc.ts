@@ -1,6 +1,6 @@
 // Child-process plumbing: free ports, start/stop a server, wait until it answers, read its RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, truncateSync } from 'node:fs';
 import net from 'node:net';
 
 export interface Server {
@@ -9,6 +9,8 @@ export interface Server {
   readonly child: ChildProcess;
   /** Last lines of stderr/stdout, for error messages. */
   readonly output: () => string;
+  /** Where stdout goes when it is not piped (see StartOptions.stdoutFile). */
+  readonly stdoutFile?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -32,14 +34,51 @@ export interface StartOptions {
   readyPath: string;
   cwd: string;
   timeoutMs?: number;
+  /**
+   * Send stdout to this file (opened for appending) instead of a pipe into the bench: a server
+   * logging every request at `info` then pays for its log lines as it does in production, and the
+   * bench process, which also generates the load, does not read them.
+   */
+  stdoutFile?: string;
+}
+
+/** Logs above this size are emptied between runs (the writer appends, so it carries on at 0). */
+const LOG_FILE_LIMIT = 64 * 2 ** 20;
+
+/** Empties a server's stdout file when it has grown past LOG_FILE_LIMIT. */
+export function trimLog(file: string | undefined): void {
+  if (!file) return;
+  try {
+    if (statSync(file).size > LOG_FILE_LIMIT) truncateSync(file, 0);
+  } catch {
+    // gone with its temporary folder
+  }
+}
+
+function fileTail(file: string, bytes: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = statSync(file).size;
+      const buf = Buffer.alloc(Math.min(bytes, size));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
 
 export async function startServer(opts: StartOptions): Promise<Server> {
+  const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'a') : undefined;
   const child = spawn(process.execPath, opts.args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
   });
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   let tail = '';
   const keep = (chunk: Buffer): void => {
     tail = (tail + chunk.toString()).slice(-4000);
@@ -47,10 +86,11 @@ export async function startServer(opts: StartOptions): Promise<Server> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${opts.port}`;
-  const server: Server = { name: opts.name, url, child, output: () => tail };
+  const output = (): string => (opts.stdoutFile ? fileTail(opts.stdoutFile, 4000) + '\n' : '') + tail;
+  const server: Server = { name: opts.name, url, child, output, ...(opts.stdoutFile ? { stdoutFile: opts.stdoutFile } : {}) };
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${opts.name} exited with ${child.exitCode}:\n${tail}`);
+    if (child.exitCode !== null) throw new Error(`${opts.name} exited with ${child.exitCode}:\n${output()}`);
     try {
       const res = await fetch(url + opts.readyPath, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
@@ -61,7 +101,7 @@ export async function startServer(opts: StartOptions): Promise<Server> {
     await sleep(100);
   }
   await stopServer(server);
-  throw new Error(`${opts.name} did not become ready within ${opts.timeoutMs ?? 60_000} ms:\n${tail}`);
+  throw new Error(`${opts.name} did not become ready within ${opts.timeoutMs ?? 60_000} ms:\n${output()}`);
 }
 
 export async function stopServer(server: Server): Promise<void> {

@@ -2,6 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GROUPS } from './cpu.js';
+import type { CpuUse } from './cpu.js';
 import type { Measurement } from './load.js';
 
 export interface Sample {
@@ -9,6 +11,8 @@ export interface Sample {
   workload: string;
   round: number;
   m: Measurement;
+  /** µs of CPU per group over the run (cpu.ts). */
+  cpu?: CpuUse;
 }
 
 export interface Summary {
@@ -20,6 +24,16 @@ export interface Summary {
   p99: number;
   /** Sum over all rounds. */
   errors: number;
+  /** µs of CPU per 2xx response, per group: the median over the rounds. */
+  cpuPerOk?: Record<string, number>;
+  /** Redis round trips and database statements per request, counted before the rounds (run.ts). */
+  calls?: Calls;
+}
+
+export interface Calls {
+  redis: number;
+  queries: number;
+  selects: number;
 }
 
 export interface Target {
@@ -49,72 +63,136 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** 2xx responses of a run (a workload that measures itself may give only the rate). */
+export function okCount(m: Measurement): number {
+  return m.ok ?? Math.round(m.rps * m.durationS);
+}
+
 export function summarize(samples: Sample[]): Summary[] {
   const groups = new Map<string, Sample[]>();
   for (const s of samples) {
     const key = `${s.workload}\u0000${s.server}`;
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
-  return [...groups.values()].map((g) => ({
-    server: g[0]!.server,
-    workload: g[0]!.workload,
-    rounds: g.length,
-    rps: Math.round(median(g.map((s) => s.m.rps))),
-    p50: median(g.map((s) => s.m.p50)),
-    p99: median(g.map((s) => s.m.p99)),
-    errors: g.reduce((n, s) => n + s.m.errors, 0),
-  }));
+  return [...groups.values()].map((g) => {
+    const withCpu = g.filter((s) => s.cpu && okCount(s.m) > 0);
+    const names = [...new Set(withCpu.flatMap((s) => Object.keys(s.cpu ?? {})))];
+    const cpuPerOk = Object.fromEntries(names.map((n) => [n, median(withCpu.map((s) => (s.cpu?.[n] ?? 0) / okCount(s.m)))]));
+    return {
+      server: g[0]!.server,
+      workload: g[0]!.workload,
+      rounds: g.length,
+      rps: Math.round(median(g.map((s) => s.m.rps))),
+      p50: median(g.map((s) => s.m.p50)),
+      p99: median(g.map((s) => s.m.p99)),
+      errors: g.reduce((n, s) => n + s.m.errors, 0),
+      ...(withCpu.length > 0 ? { cpuPerOk } : {}),
+    };
+  });
 }
 
 export function find(summaries: Summary[], server: string, workload: string): Summary | undefined {
   return summaries.find((s) => s.server === server && s.workload === workload);
 }
 
-function ratio(a: Summary | undefined, b: Summary | undefined): number | undefined {
+export function ratio(a: Summary | undefined, b: Summary | undefined): number | undefined {
   return a && b && b.rps > 0 ? a.rps / b.rps : undefined;
 }
 
-const fmt = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+export const fmt = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+/** The list rate the issue doubles: 932/s on 2026-11-28 at a `hello` of 86 742/s (results/history.md), judged as a share of the same run's `hello`. */
+export const LIST_BASELINE = { list: 932, hello: 86_742 };
+export const LIST_GOAL = (2 * LIST_BASELINE.list) / LIST_BASELINE.hello;
 
 export function ratios(summaries: Summary[]): Record<string, number | undefined> {
+  const f = (server: string, workload: string): Summary | undefined => find(summaries, server, workload);
   return {
-    'client_credentials orgauth/oidc-provider': ratio(find(summaries, 'orgauth', 'client_credentials'), find(summaries, 'oidc-provider', 'client_credentials')),
-    'client_credentials orgauth/ceiling': ratio(find(summaries, 'orgauth', 'client_credentials'), find(summaries, 'ceiling', 'client_credentials')),
-    'client_credentials oidc-provider/ceiling': ratio(find(summaries, 'oidc-provider', 'client_credentials'), find(summaries, 'ceiling', 'client_credentials')),
-    'introspect orgauth / hello ceiling': ratio(find(summaries, 'orgauth', 'introspect'), find(summaries, 'ceiling', 'hello')),
+    'client_credentials orgauth/oidc-provider': ratio(f('orgauth', 'client_credentials'), f('oidc-provider', 'client_credentials')),
+    'client_credentials orgauth/ceiling': ratio(f('orgauth', 'client_credentials'), f('ceiling', 'client_credentials')),
+    'client_credentials oidc-provider/ceiling': ratio(f('oidc-provider', 'client_credentials'), f('ceiling', 'client_credentials')),
+    'client_credentials_1app orgauth/oidc-provider': ratio(f('orgauth', 'client_credentials_1app'), f('oidc-provider', 'client_credentials_1app')),
+    'client_credentials_1app orgauth/ceiling': ratio(f('orgauth', 'client_credentials_1app'), f('ceiling', 'client_credentials_1app')),
+    'client_credentials orgauth (info) / orgauth@warn': ratio(f('orgauth', 'client_credentials'), f('orgauth@warn', 'client_credentials')),
+    'introspect orgauth / hello ceiling': ratio(f('orgauth', 'introspect'), f('ceiling', 'hello')),
+    'list_apps orgauth / hello ceiling': ratio(f('orgauth', 'list_apps'), f('ceiling', 'hello')),
+    'client_credentials orgauth-pg/orgauth': ratio(f('orgauth-pg', 'client_credentials'), f('orgauth', 'client_credentials')),
+    'client_credentials orgauth-pg/oidc-provider': ratio(f('orgauth-pg', 'client_credentials'), f('oidc-provider', 'client_credentials')),
+    'client_credentials orgauth-pg-2nodes/orgauth-pg': ratio(f('orgauth-pg-2nodes', 'client_credentials'), f('orgauth-pg', 'client_credentials')),
+    'get_app orgauth-pg-2nodes/orgauth-pg': ratio(f('orgauth-pg-2nodes', 'get_app'), f('orgauth-pg', 'get_app')),
   };
 }
 
-/** A measurement with errors cannot pass a target. */
-const clean = (s: Summary | undefined): boolean => s !== undefined && s.errors === 0;
+/** A measurement with errors cannot pass a target, nor can a ratio to one. */
+const clean = (...s: (Summary | undefined)[]): boolean => s.every((x) => x !== undefined && x.errors === 0);
 
-export function targets(summaries: Summary[], scale: ScalePoint[]): Target[] {
-  const cc = find(summaries, 'orgauth', 'client_credentials');
-  const cc80 = find(summaries, 'orgauth', 'client_credentials@80%');
-  const put = find(summaries, 'orgauth', 'put_regenerate');
-  const intro = find(summaries, 'orgauth', 'introspect');
-  const r = ratios(summaries);
-  const rCeil = r['client_credentials orgauth/ceiling'];
-  const rPeer = r['client_credentials orgauth/oidc-provider'];
-  const rIntro = r['introspect orgauth / hello ceiling'];
+/** "a/b ≥ goal" over two medians; n/a when either side was not measured. */
+function ratioTarget(name: string, a: Summary | undefined, b: Summary | undefined, goal: number, unmeasured = 'n/a'): Target {
+  const r = ratio(a, b);
+  return {
+    name,
+    goal: `>= ${goal}x`,
+    value: r === undefined ? unmeasured : `${fmt(r)} (${a?.rps}/s vs ${b?.rps}/s)${clean(a, b) ? '' : ' with errors'}`,
+    pass: r === undefined ? undefined : r >= goal && clean(a, b),
+  };
+}
+
+function rateTarget(name: string, s: Summary | undefined, goal: number, unmeasured = 'n/a'): Target {
+  return { name, goal: `>= ${goal}/s`, value: s ? `${s.rps}/s${clean(s) ? '' : ' with errors'}` : unmeasured, pass: s ? s.rps >= goal && clean(s) : undefined };
+}
+
+/** Every judged target of a comparison run (issues 16 and 17), plus the scale-mode ones. */
+export function targets(summaries: Summary[], scale: ScalePoint[], apps: number): Target[] {
+  const f = (server: string, workload: string): Summary | undefined => find(summaries, server, workload);
+  const sqlite = (w: string): Summary | undefined => f('orgauth', w);
+  const pg = (w: string): Summary | undefined => f('orgauth-pg', w);
+  const noPg = 'n/a: PostgreSQL + Redis not run';
+  const cc80 = sqlite('client_credentials@80%');
+  const pgCalls = pg('client_credentials')?.calls;
   // Scale targets are defined at 1k and 1M apps; other sizes show the smallest vs the largest, unjudged.
   const bySize = [...scale].sort((a, b) => a.apps - b.apps);
   const s1k = bySize[0];
   const s1m = bySize.length > 1 ? bySize[bySize.length - 1] : undefined;
   const official = s1k?.apps === 1_000 && s1m?.apps === 1_000_000;
-  const check = (ok: boolean, valid: boolean): boolean | undefined => (valid ? ok : undefined);
+  const hello = f('ceiling', 'hello');
+  const list = sqlite('list_apps');
+  const listRatio = ratio(list, hello);
   return [
-    { name: 'client_credentials vs RS256 ceiling', goal: '>= 0.85x', value: fmt(rCeil), pass: rCeil === undefined ? undefined : check(rCeil >= 0.85, clean(cc)) },
-    { name: 'client_credentials vs oidc-provider', goal: '>= 1.5x', value: fmt(rPeer), pass: rPeer === undefined ? undefined : check(rPeer >= 1.5, clean(cc)) },
-    { name: 'client_credentials p99 at 80% of max rate', goal: '< 20 ms', value: cc80 ? `${cc80.p99} ms @ ${cc80.rps}/s` : 'n/a', pass: cc80 ? check(cc80.p99 < 20, clean(cc80)) : undefined },
-    { name: 'introspection vs bare hello', goal: '>= 0.5x', value: fmt(rIntro), pass: rIntro === undefined ? undefined : check(rIntro >= 0.5, clean(intro)) },
-    { name: 'PUT regenerate throughput', goal: '>= 1000/s', value: put ? `${put.rps}/s` : 'n/a', pass: put ? check(put.rps >= 1000, clean(put)) : undefined },
+    ratioTarget(`client_credentials (${apps} apps) vs RS256 ceiling`, sqlite('client_credentials'), f('ceiling', 'client_credentials'), 0.85),
+    ratioTarget(`client_credentials (${apps} apps) vs oidc-provider`, sqlite('client_credentials'), f('oidc-provider', 'client_credentials'), 1.5),
+    ratioTarget('client_credentials (1 app) vs RS256 ceiling', sqlite('client_credentials_1app'), f('ceiling', 'client_credentials_1app'), 0.85),
+    ratioTarget('client_credentials (1 app) vs oidc-provider', sqlite('client_credentials_1app'), f('oidc-provider', 'client_credentials_1app'), 1.5),
+    {
+      name: 'client_credentials open-loop p99 at 80% of max rate',
+      goal: '< 20 ms',
+      value: cc80 ? `${cc80.p99} ms @ ${cc80.rps}/s${clean(cc80) ? '' : ' with errors'}` : 'n/a',
+      pass: cc80 ? cc80.p99 < 20 && clean(cc80) : undefined,
+    },
+    ratioTarget('introspection vs bare hello', sqlite('introspect'), hello, 0.2),
+    {
+      name: 'list of 50 apps vs bare hello (2x the 2026-11-28 rate)',
+      goal: `>= ${fmt(LIST_GOAL, 4)}x`,
+      value: listRatio === undefined ? 'n/a' : `${fmt(listRatio, 4)} (${list?.rps}/s vs ${hello?.rps}/s)${clean(list, hello) ? '' : ' with errors'}`,
+      pass: listRatio === undefined ? undefined : listRatio >= LIST_GOAL && clean(list, hello),
+    },
+    rateTarget('PUT regenerate throughput (SQLite)', sqlite('put_regenerate'), 1000),
+    ratioTarget('PG+Redis client_credentials vs SQLite', pg('client_credentials'), sqlite('client_credentials'), 0.9, noPg),
+    ratioTarget('PG+Redis client_credentials vs oidc-provider', pg('client_credentials'), f('oidc-provider', 'client_credentials'), 1.5, noPg),
+    ratioTarget('PG+Redis introspection vs SQLite', pg('introspect'), sqlite('introspect'), 0.9, noPg),
+    ratioTarget('PG+Redis GET app vs SQLite', pg('get_app'), sqlite('get_app'), 0.9, noPg),
+    rateTarget('PG+Redis PUT regenerate throughput', pg('put_regenerate'), 1000, noPg),
+    {
+      name: 'PG+Redis client_credentials calls per token',
+      goal: '1 Redis round trip, 0 DB statements',
+      value: pgCalls ? `${fmt(pgCalls.redis)} round trips, ${fmt(pgCalls.queries)} statements` : noPg,
+      pass: pgCalls ? pgCalls.redis <= 1 && pgCalls.queries === 0 : undefined,
+    },
     {
       scale: true,
       name: 'client_credentials at 1M apps vs 1k apps',
       goal: '>= 0.8x',
       value: s1k && s1m ? `${fmt(s1m.ccRps / s1k.ccRps)} (${s1m.apps} vs ${s1k.apps})` : 'n/a (--scale)',
-      pass: s1k && s1m && official ? check(s1m.ccRps / s1k.ccRps >= 0.8, s1m.errors === 0 && s1k.errors === 0) : undefined,
+      pass: s1k && s1m && official ? s1m.ccRps / s1k.ccRps >= 0.8 && s1m.errors === 0 && s1k.errors === 0 : undefined,
     },
     { scale: true, name: 'RSS at 1M apps', goal: '< 300 MB', value: s1m?.rssMb !== undefined ? `${s1m.rssMb} MB (${s1m.apps} apps)` : 'n/a (--scale)', pass: s1m?.rssMb !== undefined && official ? s1m.rssMb < 300 : undefined },
   ];
@@ -126,15 +204,38 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function render(summaries: Summary[], scale: ScalePoint[], notes: string[], mode: 'compare' | 'scale'): string {
+export interface RenderOptions {
+  mode: 'compare' | 'scale';
+  /** --apps, for the target names. */
+  apps: number;
+  /** Targets and ratios contributed by workload providers. */
+  extraTargets?: Target[];
+  extraRatios?: Record<string, number | undefined>;
+}
+
+/** The CPU columns: orgauth's (or the peer's) threads, then the processes it talks to, then the bench's own. */
+const CPU_COLUMNS = [...GROUPS, 'postgres', 'redis', 'proxy', 'load generator'] as const;
+
+const us = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '' : String(Math.round(x)));
+
+export function allTargets(summaries: Summary[], scale: ScalePoint[], o: RenderOptions): Target[] {
+  return [...targets(summaries, scale, o.apps), ...(o.extraTargets ?? [])].filter((t) => (t.scale ?? false) === (o.mode === 'scale'));
+}
+
+export function render(summaries: Summary[], scale: ScalePoint[], notes: string[], o: RenderOptions): string {
   const out: string[] = [];
   const workloads = [...new Set(summaries.map((s) => s.workload))];
   for (const w of workloads) {
+    const rows = summaries.filter((s) => s.workload === w);
+    const calls = rows.some((s) => s.calls);
     out.push(`\n## ${w}`);
     out.push(
       table(
-        ['server', 'rps (2xx/s)', 'p50 ms', 'p99 ms', 'errors', 'rounds'],
-        summaries.filter((s) => s.workload === w).map((s) => [s.server, String(s.rps), String(s.p50), String(s.p99), String(s.errors), String(s.rounds)]),
+        ['server', 'rps (2xx/s)', 'p50 ms', 'p99 ms', 'errors', 'rounds', ...(calls ? ['Redis RT/req', 'DB stmts/req (reads)'] : [])],
+        rows.map((s) => [
+          s.server, String(s.rps), String(s.p50), String(s.p99), String(s.errors), String(s.rounds),
+          ...(calls ? (s.calls ? [fmt(s.calls.redis), `${fmt(s.calls.queries)} (${fmt(s.calls.selects)})`] : ['', '']) : []),
+        ]),
       ),
     );
   }
@@ -147,19 +248,25 @@ export function render(summaries: Summary[], scale: ScalePoint[], notes: string[
       ),
     );
   }
-  if (mode === 'compare') {
+  const withCpu = summaries.filter((s) => s.cpuPerOk);
+  if (withCpu.length > 0) {
+    out.push('\n## CPU per 2xx response (µs, medians over rounds; server threads, then the processes beside it)');
+    out.push(
+      table(
+        ['workload', 'server', 'rps', ...CPU_COLUMNS.slice(0, GROUPS.length), 'server total', ...CPU_COLUMNS.slice(GROUPS.length)],
+        withCpu.map((s) => {
+          const c = s.cpuPerOk ?? {};
+          return [s.workload, s.server, String(s.rps), ...GROUPS.map((g) => us(c[g])), us(GROUPS.reduce((n, g) => n + (c[g] ?? 0), 0)), ...CPU_COLUMNS.slice(GROUPS.length).map((g) => us(c[g]))];
+        }),
+      ),
+    );
+  }
+  if (o.mode === 'compare') {
     out.push('\n## ratios');
-    for (const [k, v] of Object.entries(ratios(summaries))) out.push(`${k.padEnd(44)} ${fmt(v)}`);
+    for (const [k, v] of Object.entries({ ...ratios(summaries), ...o.extraRatios })) if (v !== undefined) out.push(`${k.padEnd(50)} ${fmt(v)}`);
   }
   out.push('\n## targets');
-  out.push(
-    table(
-      ['target', 'goal', 'measured', 'result'],
-      targets(summaries, scale)
-        .filter((t) => (t.scale ?? false) === (mode === 'scale'))
-        .map((t) => [t.name, t.goal, t.value, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS']),
-    ),
-  );
+  out.push(table(['target', 'goal', 'measured', 'result'], allTargets(summaries, scale, o).map((t) => [t.name, t.goal, t.value, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS'])));
   if (notes.length > 0) out.push('\n## notes\n' + notes.map((n) => `- ${n}`).join('\n'));
   return out.join('\n');
 }

@@ -1,19 +1,29 @@
-// `npm run bench`: orgauth vs node-oidc-provider vs a bare RS256 ceiling, alternating runs,
-// medians over rounds; `--scale` measures orgauth at 1k / 100k / 1M apps. See bench/README.md.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// `npm run bench`: orgauth (SQLite, and PostgreSQL + Redis when configured) vs node-oidc-provider vs
+// a bare RS256 ceiling, alternating runs, medians over rounds, CPU per response by thread;
+// `--scale` measures orgauth at 1k / 100k / 1M apps. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Request } from 'autocannon';
-import { basic, clientCredentialsRequests, FORM, measure, measurePaced, type Cred, type Measurement } from './load.js';
-import { BASE_PATH, bootstrap, freshPostgres, orgauthEnv, startOrgauth, TokenSource } from './orgauth.js';
-import { freePort, rssMb, startServer, stopServer, type Server } from './proc.js';
-import { machine, render, summarize, writeResults, type Sample, type ScalePoint } from './report.js';
+import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
+import { measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
+import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
+import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
 import { runScale } from './scale.js';
-import { seedHttp, type App } from './seed.js';
+import type { App } from './seed.js';
+import { nodeCpu, orgauthProvider, peersProvider, type BenchContext, type OrgauthDeployment, type Workload, type WorkloadProvider } from './workloads.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Workload families, in round order after the client_credentials runs. Another grant or peer
+ * plugs in here: a provider returns its workloads (and targets) for the prepared deployments.
+ */
+const PROVIDERS: WorkloadProvider[] = [orgauthProvider, peersProvider];
 
 const { values: args } = parseArgs({
   options: {
@@ -22,10 +32,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
+    backends: { type: 'string', default: '' },
     scale: { type: 'boolean', default: false },
     'scale-sizes': { type: 'string', default: '1000,100000,1000000' },
     'skip-orgauth': { type: 'boolean', default: false },
     'skip-peers': { type: 'boolean', default: false },
+    'skip-warn': { type: 'boolean', default: false },
+    'skip-two-nodes': { type: 'boolean', default: false },
   },
 });
 const opt = {
@@ -57,12 +70,113 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 }
 
-interface Workload {
-  server: string;
-  name: string;
-  url: string;
-  /** Built fresh for each run (management tokens may have been renewed). */
-  requests: () => Promise<Request[]>;
+function tmpDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+interface Backends {
+  sqlite: boolean;
+  postgres?: { databaseUrl: string; redisUrl: string };
+}
+
+/**
+ * `--backends sqlite,postgres` picks explicitly (PostgreSQL and Redis from BENCH_DATABASE_URL and
+ * BENCH_REDIS_URL, else the local defaults); without it, SQLite always and PostgreSQL + Redis when
+ * both variables are set.
+ */
+function backends(): Backends {
+  const dbUrl = process.env.BENCH_DATABASE_URL;
+  const redisUrl = process.env.BENCH_REDIS_URL;
+  if (args.backends) {
+    const names = args.backends.split(',').map((b) => b.trim()).filter(Boolean);
+    for (const n of names) if (n !== 'sqlite' && n !== 'postgres') throw new Error(`--backends: unknown backend '${n}' (sqlite, postgres)`);
+    return {
+      sqlite: names.includes('sqlite'),
+      ...(names.includes('postgres') ? { postgres: { databaseUrl: dbUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', redisUrl: redisUrl ?? 'redis://127.0.0.1:6379' } } : {}),
+    };
+  }
+  if (dbUrl && redisUrl) return { sqlite: true, postgres: { databaseUrl: dbUrl, redisUrl } };
+  notes.push(
+    dbUrl || redisUrl
+      ? 'PostgreSQL + Redis rows n/a: both BENCH_DATABASE_URL and BENCH_REDIS_URL are needed (or --backends sqlite,postgres)'
+      : 'PostgreSQL + Redis rows n/a: set BENCH_DATABASE_URL and BENCH_REDIS_URL, or pass --backends sqlite,postgres',
+  );
+  return { sqlite: true };
+}
+
+async function prime(label: string, server: Server, apps: App[], done?: Seeded['primed']): Promise<void> {
+  const p = done ?? (await primeSupplied(server.url, apps));
+  const line = `${label}: primed the ${p.count} caller-supplied secrets (one Argon2id verification each) in ${p.seconds.toFixed(1)} s before the rounds${p.failures ? `; ${p.failures} failed` : ''}`;
+  notes.push(line);
+  log(line);
+}
+
+/** orgauth on SQLite at LOG_LEVEL=info, and a second process on the same file at warn. */
+async function prepareSqlite(): Promise<OrgauthDeployment[]> {
+  const dataDir = tmpDir('orgauth-bench-');
+  const env = orgauthEnv(dataDir, await freePort());
+  const server = await startOrgauth(ROOT, env, 'orgauth');
+  servers.push(server);
+  log(`orgauth (SQLite) up at ${server.url}; seeding ${opt.apps} apps`);
+  const seeded = await seed(ROOT, env, server, opt.apps, (n) => log(`orgauth: seeded ${n}`));
+  notes.push(`orgauth (SQLite): seeded ${opt.apps} apps over HTTP in ${seeded.seedSeconds.toFixed(1)} s (16 in flight, 10% caller-supplied secrets); client_credentials, introspect and GET app rotate over ${seeded.ccPool.length} apps, PUT regenerate over ${seeded.regenPool.length} others`);
+  await prime('orgauth', server, seeded.ccPool, seeded.primed);
+  const out: OrgauthDeployment[] = [{ label: 'orgauth', backend: 'sqlite', nodes: [server], url: server.url, env, seeded, cpu: [nodeCpu('orgauth', server)] }];
+  if (!args['skip-warn']) {
+    // Same file, same apps: only the log level differs. It idles while the other one is measured.
+    const warnEnv = { ...env, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    const warn = await startOrgauth(ROOT, warnEnv, 'orgauth@warn');
+    servers.push(warn);
+    await prime('orgauth@warn', warn, seeded.ccPool);
+    out.push({ label: 'orgauth@warn', backend: 'sqlite', nodes: [warn], url: warn.url, env: warnEnv, seeded, cpu: [nodeCpu('orgauth@warn', warn)] });
+  }
+  return out;
+}
+
+/** orgauth on PostgreSQL + Redis, and two such nodes behind the round-robin proxy. */
+async function preparePostgres(urls: { databaseUrl: string; redisUrl: string }): Promise<OrgauthDeployment[]> {
+  const db = await freshPostgres(urls.databaseUrl, log);
+  cleanups.push(db.drop);
+  const redis = await redisPid(urls.redisUrl);
+  if (redis === undefined) notes.push('redis-server pid unknown (INFO server failed): Redis CPU not counted');
+  const shared: CpuSource[] = [
+    { group: 'postgres', node: false, pids: db.backendPids },
+    ...(redis !== undefined ? [{ group: 'redis', node: false, pids: async () => [redis] }] : []),
+  ];
+  // Nodes of one deployment share the master key and the issuer (the URL clients reach: the proxy's);
+  // a Redis prefix of its own keeps this run apart from anything else using the same Redis.
+  const proxyPort = await freePort();
+  const env = orgauthEnv(tmpDir('orgauth-bench-pg-'), await freePort(), { databaseUrl: db.url, redisUrl: urls.redisUrl, masterKey: randomBytes(32).toString('hex') });
+  env.ORGAUTH_ISSUER = `http://127.0.0.1:${proxyPort}${BASE_PATH}`;
+  env.ORGAUTH_REDIS_PREFIX = `orgauth-bench-${randomBytes(4).toString('hex')}:`;
+  const a = await startOrgauth(ROOT, env, 'orgauth-pg');
+  servers.push(a);
+  log(`orgauth (PostgreSQL + Redis) up at ${a.url}; seeding ${opt.apps} apps`);
+  const seeded = await seed(ROOT, env, a, opt.apps, (n) => log(`orgauth-pg: seeded ${n}`));
+  notes.push(`orgauth-pg (PostgreSQL + Redis): seeded ${opt.apps} apps over HTTP in ${seeded.seedSeconds.toFixed(1)} s`);
+  await prime('orgauth-pg', a, seeded.ccPool, seeded.primed);
+  const out: OrgauthDeployment[] = [{ label: 'orgauth-pg', backend: 'postgres', nodes: [a], url: a.url, env, seeded, cpu: [nodeCpu('orgauth-pg', a), ...shared] }];
+  if (!args['skip-two-nodes']) {
+    const envB = { ...env, PORT: String(await freePort()), ORGAUTH_DATA_DIR: tmpDir('orgauth-bench-pg-b-') };
+    const b = await startOrgauth(ROOT, envB, 'orgauth-pg-b');
+    servers.push(b);
+    await prime('orgauth-pg-b', b, seeded.ccPool);
+    const proxy = await startServer({ name: 'proxy', args: ['--import', 'tsx', 'bench/proxy.ts'], env: { PORT: String(proxyPort), TARGETS: `${env.PORT},${envB.PORT}` }, port: proxyPort, readyPath: '/healthz', cwd: ROOT });
+    servers.push(proxy);
+    out.push({
+      label: 'orgauth-pg-2nodes',
+      backend: 'postgres',
+      nodes: [a, b],
+      url: proxy.url,
+      env,
+      seeded,
+      cpu: [nodeCpu('orgauth-pg', a), nodeCpu('orgauth-pg-b', b), ...shared, { group: 'proxy', node: false, pids: async () => (proxy.child.pid ? [proxy.child.pid] : []) }],
+    });
+    notes.push('orgauth-pg-2nodes: two `orgauth serve` processes on the same PostgreSQL database and Redis behind bench/proxy.ts, a round-robin TCP proxy (its own process; each connection goes to the next node); CPU columns sum both nodes');
+  }
+  return out;
 }
 
 async function probe(url: string, r: Request): Promise<{ status: number; body: string }> {
@@ -70,133 +184,28 @@ async function probe(url: string, r: Request): Promise<{ status: number; body: s
   return { status: res.status, body: (await res.text()).slice(0, 300) };
 }
 
-async function run(w: Workload, round: number, durationS = opt.durationS, rate?: { overallRate: number; paced: boolean }, label = w.name, connections = opt.connections): Promise<Measurement> {
-  const load = { url: w.url, connections, durationS, requests: await w.requests() };
-  const m = rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
-  const dead = servers.find((s) => s.name === w.server && (s.child.exitCode !== null || s.child.signalCode !== null));
-  if (dead) throw new Error(`${dead.name} died during ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
-  if (round > 0) samples.push({ server: w.server, workload: label, round, m });
-  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(13)} ${label.padEnd(32)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''}`);
+const loadGenerator: CpuSource = { group: 'load generator', node: false, pids: async () => [process.pid] };
+
+/** A workload's CPU sources when it names none: those of the deployment or peer it runs on. */
+let cpuOf: (server: string) => CpuSource[] = () => [];
+
+async function run(w: Workload, round: number, durationS = opt.durationS, pacedRate?: number, label = w.name): Promise<Measurement> {
+  const shape = { connections: opt.connections, durationS };
+  await w.prepare?.(shape);
+  const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
+  const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
+  const before = await snapshot(sources);
+  const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
+  const cpu = difference(before, await snapshot(sources));
+  const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
+  if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
+  for (const s of servers) trimLog(s.stdoutFile);
+  if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu });
+  const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx` : '';
+  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}`);
   return m;
 }
 
-/** orgauth: start, bootstrap, seed over HTTP; returns its workloads and the credentials peers reuse. */
-async function prepareOrgauth(): Promise<{ workloads: Workload[]; creds: Cred[] }> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orgauth-bench-'));
-  tmpDirs.push(dataDir);
-  let databaseUrl: string | undefined;
-  if (process.env.BENCH_DATABASE_URL) {
-    const db = await freshPostgres(process.env.BENCH_DATABASE_URL, log);
-    cleanups.push(db.drop);
-    databaseUrl = db.url;
-  }
-  const env = orgauthEnv(dataDir, await freePort(), databaseUrl);
-  const server = await startOrgauth(ROOT, env);
-  servers.push(server);
-  const boot = await bootstrap(ROOT, env);
-  const tokens = new TokenSource(server.url, boot.apiToken);
-  log(`orgauth up at ${server.url} (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'SQLite'}${process.env.BENCH_REDIS_URL ? ' + Redis' : ''}), org ${boot.orgId}; seeding ${opt.apps} apps`);
-  const t0 = Date.now();
-  const apps = await seedHttp(server.url, boot.orgId, tokens, opt.apps, 16, (n) => log(`seeded ${n}`));
-  const seedS = (Date.now() - t0) / 1000;
-  notes.push(`seeded ${opt.apps} apps over HTTP in ${seedS.toFixed(1)} s (${Math.round(opt.apps / seedS)}/s, 16 in flight, 10% caller-supplied secrets)`);
-  log(`seeded in ${seedS.toFixed(1)} s; RSS ${rssMb(server.child.pid)} MB`);
-
-  // PUT regenerate gets its own pool of generated-secret apps so client_credentials never uses a dead secret.
-  const regenCount = Math.max(1, Math.min(2000, Math.floor(opt.apps / 10)));
-  const generated = apps.filter((a) => !a.supplied);
-  const regenPool = generated.slice(-regenCount);
-  const regenIds = new Set(regenPool.map((a) => a.clientId));
-  const ccPool: App[] = apps.filter((a) => !regenIds.has(a.clientId));
-  notes.push(`client_credentials, introspect and GET app rotate over ${ccPool.length} apps; PUT regenerate over ${regenPool.length} others`);
-
-  const base = server.url + BASE_PATH;
-  const appsPath = `${BASE_PATH}/orgs/${boot.orgId}/oauth-apps`;
-  const bearer = async (): Promise<Record<string, string>> => ({ authorization: `Bearer ${await tokens.get()}` });
-
-  // Access tokens to introspect: one per app for the first 1000 apps of the pool.
-  const introspected: { app: App; token: string }[] = [];
-  for (const app of ccPool.slice(0, 1000)) {
-    const res = await fetch(`${base}/auth/authorize`, { method: 'POST', headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: 'grant_type=client_credentials' });
-    const text = await res.text();
-    if (!res.ok) {
-      notes.push(`orgauth client_credentials probe failed: ${res.status} ${text.slice(0, 200)}`);
-      break;
-    }
-    introspected.push({ app, token: (JSON.parse(text) as { access_token: string }).access_token });
-  }
-
-  // Caller-supplied secrets are verified with Argon2id once per secret and process, then from the
-  // verified-secret cache. Pay that once for every one of them before measuring, so the rounds
-  // measure the steady state rather than how many of the 10% the warm-up happened to reach; the
-  // one-off cost is reported in the notes.
-  const supplied = ccPool.filter((a) => a.supplied);
-  const tPrime = Date.now();
-  let primeFailures = 0;
-  for (let i = 0; i < supplied.length; i += 16) {
-    await Promise.all(supplied.slice(i, i + 16).map(async (app) => {
-      const res = await fetch(`${base}/auth/authorize`, { method: 'POST', headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: 'grant_type=client_credentials' });
-      await res.arrayBuffer();
-      if (!res.ok) primeFailures += 1;
-    }));
-  }
-  const primeS = (Date.now() - tPrime) / 1000;
-  notes.push(`primed the ${supplied.length} caller-supplied secrets (one Argon2id verification each) in ${primeS.toFixed(1)} s before the rounds${primeFailures ? `; ${primeFailures} failed` : ''}`);
-  log(`primed ${supplied.length} caller-supplied secrets in ${primeS.toFixed(1)} s`);
-
-  const all: Workload[] = [
-    { server: 'orgauth', name: 'client_credentials', url: server.url, requests: async () => clientCredentialsRequests(`${BASE_PATH}/auth/authorize`, ccPool) },
-    {
-      server: 'orgauth',
-      name: 'api_token',
-      url: server.url,
-      requests: async () => [{ method: 'POST', path: `${BASE_PATH}/auth/api-tokens/authorize`, headers: { 'content-type': FORM }, body: new URLSearchParams({ api_token: boot.apiToken }).toString() }],
-    },
-    {
-      server: 'orgauth',
-      name: 'introspect',
-      url: server.url,
-      requests: async () =>
-        introspected.map(({ app, token }) => ({ method: 'POST', path: `${BASE_PATH}/auth/introspect`, headers: { authorization: basic(app.clientId, app.secret), 'content-type': FORM }, body: `token=${token}` })),
-    },
-    { server: 'orgauth', name: 'get_app', url: server.url, requests: async () => { const h = await bearer(); return ccPool.map((a) => ({ method: 'GET', path: `${appsPath}/${a.clientId}`, headers: h })); } },
-    {
-      server: 'orgauth',
-      name: 'put_regenerate',
-      url: server.url,
-      requests: async () => { const h = { ...(await bearer()), 'content-type': 'application/json' }; return regenPool.map((a) => ({ method: 'PUT', path: `${appsPath}/${a.clientId}/secret`, headers: h, body: '{}' })); },
-    },
-    { server: 'orgauth', name: 'list_apps', url: server.url, requests: async () => [{ method: 'GET', path: `${appsPath}?pageLimit=50`, headers: await bearer() }] },
-  ];
-
-  const workloads: Workload[] = [];
-  for (const w of all) {
-    const reqs = await w.requests();
-    const first = reqs[0];
-    if (!first) {
-      notes.push(`orgauth ${w.name}: skipped (nothing to send)`);
-      continue;
-    }
-    // PUT is probed on its own pool's first app, which then regenerates once; harmless.
-    const p = await probe(w.url, first);
-    if (p.status === 404 && (w.name === 'introspect' || w.name === 'list_apps')) {
-      notes.push(`orgauth ${w.name}: skipped, endpoint answers 404 (not implemented yet)`);
-    } else if (p.status < 200 || p.status >= 300) {
-      notes.push(`orgauth ${w.name}: skipped, probe got ${p.status} ${p.body}`);
-    } else {
-      workloads.push(w);
-    }
-  }
-  for (const w of workloads.filter((x) => CALLS_COUNTED.includes(x.name))) {
-    const line = await countCallsPerRequest(server.url, w);
-    notes.push(line);
-    log(line);
-  }
-  return { workloads, creds: ccPool };
-}
-
-/** Workloads whose Redis and database calls per request are counted (issue: one round trip, no read). */
-const CALLS_COUNTED = ['client_credentials', 'introspect', 'get_app'];
 const COUNTED_REQUESTS = 200;
 const COUNTED_APPS = 20;
 
@@ -206,27 +215,30 @@ const COUNTED_APPS = 20;
  * sequential requests cycling over COUNTED_APPS of the workload's requests, after one warm pass
  * over those. Other users of a shared Redis or PostgreSQL do not disturb the count.
  */
-async function countCallsPerRequest(url: string, w: Workload): Promise<string> {
+async function countCallsPerRequest(w: Workload): Promise<Calls> {
   const requests = (await w.requests()).slice(0, COUNTED_APPS);
-  const send = async (r: Request) => {
-    const res = await fetch(url + r.path, { method: r.method ?? 'GET', headers: r.headers as Record<string, string>, ...(r.body !== undefined ? { body: r.body as string } : {}) });
+  const send = async (r: Request): Promise<number> => {
+    const res = await fetch(w.url + r.path, { method: r.method ?? 'GET', headers: r.headers as Record<string, string>, ...(r.body !== undefined ? { body: r.body as string } : {}) });
     await res.arrayBuffer();
     return res.status;
   };
   for (const r of requests) await send(r);
-  const before = await callCounters(url);
+  const before = await callCounters(w.url);
   let failed = 0;
   for (let i = 0; i < COUNTED_REQUESTS; i++) if ((await send(requests[i % requests.length]!)) >= 300) failed += 1;
-  const after = await callCounters(url);
-  const per = (a: number, b: number) => ((a - b) / COUNTED_REQUESTS).toFixed(2);
-  return `orgauth ${w.name}, counted over ${COUNTED_REQUESTS} requests on ${requests.length} apps after a warm pass: `
-    + `${per(after.redis, before.redis)} Redis round trips and ${per(after.queries, before.queries)} database statements `
-    + `(${per(after.selects, before.selects)} reads) per request${failed ? `; ${failed} answered ≥ 300` : ''}`;
+  const after = await callCounters(w.url);
+  const per = (a: number, b: number): number => (a - b) / COUNTED_REQUESTS;
+  const calls = { redis: per(after.redis, before.redis), queries: per(after.queries, before.queries), selects: per(after.selects, before.selects) };
+  const line = `${w.server} ${w.name}, counted over ${COUNTED_REQUESTS} requests on ${requests.length} apps after a warm pass: `
+    + `${calls.redis.toFixed(2)} Redis round trips and ${calls.queries.toFixed(2)} database statements (${calls.selects.toFixed(2)} reads) per request${failed ? `; ${failed} answered ≥ 300` : ''}`;
+  notes.push(line);
+  log(line);
+  return calls;
 }
 
-async function callCounters(url: string): Promise<{ redis: number; queries: number; selects: number }> {
+async function callCounters(url: string): Promise<Calls> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const sum = (name: string, only?: RegExp) => {
+  const sum = (name: string, only?: RegExp): number => {
     let total = 0;
     for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if (!only || only.test(m[1] ?? '')) total += Number(m[2]);
     return total;
@@ -234,91 +246,115 @@ async function callCounters(url: string): Promise<{ redis: number; queries: numb
   return { redis: sum('orgauth_redis_round_trips_total'), queries: sum('orgauth_db_queries_total'), selects: sum('orgauth_db_queries_total', /statement="select"/) };
 }
 
-async function preparePeers(creds: Cred[]): Promise<Workload[]> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'orgauth-bench-peers-'));
-  tmpDirs.push(dir);
-  const clientsFile = path.join(dir, 'clients.json');
-  writeFileSync(clientsFile, JSON.stringify(creds));
-  const tsx = ['--import', 'tsx'];
-  const opPort = await freePort();
-  const op = await startServer({ name: 'oidc-provider', args: [...tsx, 'bench/servers/oidc-provider.ts'], env: { PORT: String(opPort), BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production' }, port: opPort, readyPath: '/.well-known/openid-configuration', cwd: ROOT });
-  servers.push(op);
-  const ceilPort = await freePort();
-  const ceil = await startServer({ name: 'ceiling', args: [...tsx, 'bench/servers/ceiling.ts'], env: { PORT: String(ceilPort) }, port: ceilPort, readyPath: '/hello', cwd: ROOT });
-  servers.push(ceil);
-  notes.push('oidc-provider cannot introspect its JWT access tokens ("Structured JWT Tokens cannot be introspected"), so introspection has no peer column');
-  return [
-    { server: 'oidc-provider', name: 'client_credentials', url: op.url, requests: async () => clientCredentialsRequests('/token', creds) },
-    { server: 'ceiling', name: 'client_credentials', url: ceil.url, requests: async () => clientCredentialsRequests('/token', creds) },
-    { server: 'ceiling', name: 'hello', url: ceil.url, requests: async () => [{ method: 'GET', path: '/hello' }] },
-  ];
-}
-
 /** Credentials for the peers when orgauth is not part of the run. */
 function fakeCreds(n: number): Cred[] {
   return Array.from({ length: n }, (_, i) => ({ clientId: `bench-app-${i}`, secret: `oa_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')}_chk1` }));
 }
 
+async function compare(started: string): Promise<void> {
+  const deployments = new Map<string, OrgauthDeployment>();
+  if (!args['skip-orgauth']) {
+    if (!existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` (npm run bench does) or pass --skip-orgauth');
+    const b = backends();
+    // Both backends are seeded at the same time; nothing is measured until all are ready.
+    const prepared = await Promise.all([b.sqlite ? prepareSqlite() : [], b.postgres ? preparePostgres(b.postgres) : []]);
+    for (const d of prepared.flat()) deployments.set(d.label, d);
+  } else {
+    notes.push('orgauth skipped (--skip-orgauth)');
+  }
+  const first = [...deployments.values()][0];
+  const ctx: BenchContext = {
+    root: ROOT,
+    apps: opt.apps,
+    log,
+    notes,
+    addServer: (s) => servers.push(s),
+    addTmpDir: (d) => tmpDirs.push(d),
+    orgauth: deployments,
+    creds: first ? first.seeded.ccPool.map(({ clientId, secret }) => ({ clientId, secret })) : fakeCreds(Math.floor(opt.apps * 0.9)),
+    peers: new Map(),
+    oidcProviderEnv: {},
+  };
+  const providers = PROVIDERS.filter((p) => !(args['skip-peers'] && p === peersProvider));
+  for (const p of providers) Object.assign(ctx.oidcProviderEnv, p.oidcProviderEnv?.() ?? {});
+  const offered: Workload[] = [];
+  for (const p of providers) offered.push(...(await p.workloads(ctx)));
+  cpuOf = (server) => {
+    const d = deployments.get(server);
+    const peer = ctx.peers.get(server);
+    return d ? d.cpu : peer ? [nodeCpu(server, peer)] : [];
+  };
+  log(`servers up: ${servers.map((s) => `${s.name} pid ${s.child.pid} ${rssMb(s.child.pid)} MB`).join(', ')}`);
+
+  // A workload whose first request does not answer 2xx is left out, with the reason in the notes.
+  const workloads: Workload[] = [];
+  const calls = new Map<string, Calls>();
+  for (const w of offered) {
+    const first = (await w.requests())[0];
+    const p = first ? await probe(w.url, first) : undefined;
+    if (!p) notes.push(`${w.server} ${w.name}: skipped (nothing to send)`);
+    else if (p.status < 200 || p.status >= 300) notes.push(`${w.server} ${w.name}: skipped, probe got ${p.status} ${p.body}`);
+    else workloads.push(w);
+  }
+  for (const w of workloads) if (w.countCalls) calls.set(`${w.server}\0${w.name}`, await countCallsPerRequest(w));
+
+  // Round order: every server's client_credentials over all apps back to back, then over one app,
+  // then the open-loop run at 80 %, then everything else.
+  const cc = workloads.filter((w) => w.name === 'client_credentials');
+  const cc1 = workloads.filter((w) => w.name === 'client_credentials_1app');
+  const rest = workloads.filter((w) => !cc.includes(w) && !cc1.includes(w));
+  const paced = cc.find((w) => w.server === 'orgauth');
+  if (!paced) notes.push('client_credentials@80%: not run (no orgauth SQLite client_credentials)');
+  if (opt.warmupS > 0) for (const w of [...cc, ...cc1, ...rest]) await run(w, 0, opt.warmupS);
+  for (let round = 1; round <= opt.rounds; round++) {
+    for (const w of [...cc, ...cc1]) await run(w, round);
+    if (paced) {
+      // 80 % of the median maximum so far (this round's included), paced open loop (load.ts).
+      const max = median(samples.filter((s) => s.server === 'orgauth' && s.workload === 'client_credentials').map((s) => s.m.rps));
+      if (max > 0) await run(paced, round, opt.durationS, Math.round(max * 0.8), 'client_credentials@80%');
+    }
+    for (const w of rest) await run(w, round);
+  }
+  const rss = Object.fromEntries(servers.map((s) => [s.name, rssMb(s.child.pid)]));
+
+  const summaries = summarize(samples).map((s) => {
+    const c = calls.get(`${s.server}\0${s.workload}`);
+    return c ? { ...s, calls: c } : s;
+  });
+  const extraTargets = providers.flatMap((p) => p.targets?.(summaries) ?? []);
+  const extraRatios = Object.assign({}, ...providers.map((p) => p.ratios?.(summaries) ?? {})) as Record<string, number | undefined>;
+  const renderOptions = { mode: 'compare' as const, apps: opt.apps, extraTargets, extraRatios };
+  console.log(render(summaries, [], notes, renderOptions));
+  console.log(`\nRSS after the run (MB): ${JSON.stringify(rss)}`);
+  const file = writeResults(path.join(ROOT, 'bench/results'), {
+    kind: 'compare',
+    started,
+    finished: new Date().toISOString(),
+    machine: machine(),
+    options: opt,
+    backends: [...new Set([...deployments.values()].map((d) => d.backend))],
+    rssMb: rss,
+    summaries,
+    ratios: { ...ratios(summaries), ...extraRatios },
+    targets: allTargets(summaries, [], renderOptions),
+    samples,
+    notes,
+  });
+  log(`raw results: ${path.relative(ROOT, file)}`);
+}
+
 async function main(): Promise<void> {
   const started = new Date().toISOString();
   const load = os.loadavg()[0] ?? 0;
-  if (load > 0.5) notes.push(`load average was ${load.toFixed(2)} at start on ${os.cpus().length} cores: other work shares the CPUs, numbers are noisy`);
+  if (load > 0.5) notes.push(`load average was ${load.toFixed(2)} at start on ${os.cpus().length} cores: other work shares the CPUs, rates are noisy (CPU per response much less so)`);
   if (args.scale) {
     const points: ScalePoint[] = await runScale({ root: ROOT, sizes: args['scale-sizes'].split(',').map(Number), connections: opt.connections, durationS: opt.durationS, rounds: opt.rounds, warmupS: opt.warmupS, log, servers, tmpDirs, notes });
-    console.log(render([], points, notes, 'scale'));
+    console.log(render([], points, notes, { mode: 'scale', apps: opt.apps }));
     const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'scale', started, machine: machine(), options: opt, scale: points, notes });
     log(`raw results: ${path.relative(ROOT, file)}`);
     return;
   }
-
-  let orgauth: Workload[] = [];
-  let creds: Cred[];
-  if (!args['skip-orgauth']) {
-    if (!existsSync(path.join(ROOT, 'dist/start.cjs'))) throw new Error('dist/start.cjs is missing: run `npm run build` (npm run bench does) or pass --skip-orgauth');
-    ({ workloads: orgauth, creds } = await prepareOrgauth());
-  } else {
-    creds = fakeCreds(Math.floor(opt.apps * 0.9));
-    notes.push('orgauth skipped (--skip-orgauth)');
-  }
-  const peers = args['skip-peers'] ? [] : await preparePeers(creds);
-  log(`servers up: ${servers.map((s) => `${s.name} pid ${s.child.pid} ${rssMb(s.child.pid)} MB`).join(', ')}`);
-
-  // Order inside a round: the three client_credentials runs back to back, then everything else.
-  const cc = [...orgauth, ...peers].filter((w) => w.name === 'client_credentials');
-  const rest = [...orgauth, ...peers].filter((w) => w.name !== 'client_credentials');
-  if (opt.warmupS > 0) for (const w of [...cc, ...rest]) await run(w, 0, opt.warmupS);
-  for (let round = 1; round <= opt.rounds; round++) {
-    for (const w of [...cc, ...rest]) await run(w, round);
-  }
-
-  // p99 target: client_credentials rate-limited to 80% of orgauth's median max rate.
-  const orgCc = orgauth.find((w) => w.name === 'client_credentials');
-  if (orgCc) {
-    const max = summarize(samples).find((s) => s.server === 'orgauth' && s.workload === 'client_credentials')?.rps ?? 0;
-    if (max > 0) {
-      const overallRate = Math.round(max * 0.8);
-      // The target is read at the closed-loop load: the fewest keep-alive connections whose rate
-      // reaches 80% of the maximum. Both open-loop generators share the 2 cores with the server:
-      // the paced one (node:http) costs the server a large part of its CPU and autocannon's
-      // overallRate sends each second's quota in a burst, so their p99 measures the generator.
-      let chosen = opt.connections;
-      for (const connections of [1, 2, 3, 4, 6, 8, 12, 16]) {
-        const probe = await run(orgCc, 0, 2, undefined, `client_credentials probe c=${connections}`, connections);
-        if (probe.rps >= overallRate) { chosen = connections; break; }
-      }
-      notes.push(`client_credentials@80%: ${chosen} keep-alive connections reach 80% of the maximum rate (${overallRate}/s) closed-loop; the paced and autocannon-overallRate runs are kept for reference`);
-      await run(orgCc, 1, opt.durationS, undefined, 'client_credentials@80%', chosen);
-      await run(orgCc, 1, opt.durationS, { overallRate, paced: true }, 'client_credentials@80% paced');
-      await run(orgCc, 1, opt.durationS, { overallRate, paced: false }, 'client_credentials@80% autocannon');
-    }
-  }
-  const rss = Object.fromEntries(servers.map((s) => [s.name, rssMb(s.child.pid)]));
-
-  const summaries = summarize(samples);
-  console.log(render(summaries, [], notes, 'compare'));
-  console.log(`\nRSS after the run (MB): ${JSON.stringify(rss)}`);
-  const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'compare', started, machine: machine(), options: opt, database: process.env.BENCH_DATABASE_URL ? 'postgresql' : 'sqlite', rssMb: rss, summaries, samples, notes });
-  log(`raw results: ${path.relative(ROOT, file)}`);
+  await compare(started);
 }
 
 try {
