@@ -13,7 +13,8 @@ import {
   APP_ID_PATTERN, AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
-import { checkMayChangeSecrets, checkReplayStillCurrent } from './secret-service.js';
+import { checkReplayStillCurrent } from './secret-service.js';
+import { checkMayChangeSecrets } from './secret-change.js';
 import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];

@@ -9,7 +9,8 @@ import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from './schemas
 import { ClientSecretOwnerRotationRequest, SecretList } from './secret-schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
+import { checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
+import { changeSecrets, checkMayChangeSecrets } from './secret-change.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 /** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */

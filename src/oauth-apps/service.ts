@@ -7,7 +7,8 @@ import { isReservedClientId } from '../console/client.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
-import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from './secret-service.js';
+import { newGeneratedSecret, newSuppliedSecret, secretRow, type NewSecret } from './secret-service.js';
+import { checkSecretChange, countSecretChange, planLockedChange, writeSecretChange } from './secret-change.js';
 import { insertSecret } from './secret-store.js';
 import type { VerifyContext } from './secret-verifier.js';
 import type { Pepper } from '../keys/keyring.js';
@@ -85,36 +86,43 @@ export async function getApp(db: Db, actor: RequestActor, orgId: string, appId: 
   return appResponse(app, nowSeconds());
 }
 
-export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+/** Applies a PATCH's fields other than `secret` to the locked app, judged by the access policy. */
+async function applyFields(trx: Queryable, actor: RequestActor, app: store.AppRow, body: OrgOAuthAppUpdateRequest): Promise<void> {
   const setsSecret = typeof body.secret === 'string';
-  const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
-    const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
-    // The app as it is is judged first: a caller may not even shape an app it could not manage.
-    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
-    const draft = draftFromUpdate(existing, body);
-    enforce({
-      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
-    });
-    await store.updateApp(trx, app.id, {
-      display_name: draft.displayName,
-      settings: JSON.stringify(draft.settings),
-      updated_at: nowSeconds(),
-      updated_by: actor.subject,
-    });
-    await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
-  };
-  if (typeof body.secret === 'string') {
-    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3); the
-    // caller is authorized for it before the secret's KDF runs.
-    await changeSecrets(db, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret, alsoInside: applyFields }, context);
-  } else {
-    await writeTransaction(db, async (trx) => {
-      const app = await store.lockAppInOrg(trx, orgId, appId);
-      if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
-      if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
-      await applyFields(trx, app);
-    });
-  }
+  const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
+  // The app as it is is judged first: a caller may not even shape an app it could not manage.
+  enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
+  const draft = draftFromUpdate(existing, body);
+  enforce({
+    operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
+  });
+  await store.updateApp(trx, app.id, {
+    display_name: draft.displayName,
+    settings: JSON.stringify(draft.settings),
+    updated_at: nowSeconds(),
+    updated_by: actor.subject,
+  });
+  await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
+}
+
+/**
+ * PATCH: the fields, and with `secret` also a secret change that resets rotation exactly like
+ * regenerate (docs/design.md §5.3), in one transaction under the app's lock. The secret change's
+ * checks run first: the caller is authorized for it before the secret's KDF runs.
+ */
+export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+  const checked = typeof body.secret === 'string'
+    ? await checkSecretChange(db, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret }, context)
+    : undefined;
+  await writeTransaction(db, async (trx) => {
+    const app = await store.lockAppInOrg(trx, orgId, appId);
+    const secretChange = checked ? await planLockedChange(trx, actor, checked, app, context) : undefined;
+    if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+    if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
+    await applyFields(trx, actor, app, body);
+    if (secretChange) await writeSecretChange(trx, actor, secretChange);
+  });
+  if (checked) countSecretChange('replace');
   return getApp(db, actor, orgId, appId);
 }
 
