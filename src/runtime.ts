@@ -22,6 +22,7 @@ import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
 import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
@@ -43,6 +44,8 @@ export interface Services {
   readonly clients?: ClientCache;
   /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
   readonly epochs: EpochBumper;
+  /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
+  readonly accessTokens: AccessTokenVerifier;
   /** Checks people's passwords at sign-in. */
   readonly passwords: PasswordChecker;
 }
@@ -76,7 +79,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, passwords: createPasswordChecker(), ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
+    config, db, keys, verify, usage, logger, masterKey, epochs,
+    accessTokens: createAccessTokenVerifier(keys, config.issuer), passwords: createPasswordChecker(), ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

@@ -43,7 +43,7 @@ export async function introspect(deps: TokenServiceDeps, client: AuthenticatedCl
     return { active: true, token_type: 'api_token', sub: holder.username, username: holder.username, orgId, exp: apiToken.expires_at, iat: apiToken.created_at };
   }
   try {
-    const { claims, caller } = await inspectAccessToken(deps.db, deps.keys, deps.issuer, token);
+    const { claims, caller } = await inspectAccessToken(deps.db, deps.accessTokens, token);
     if (caller.orgId !== orgId) return INACTIVE;
     return {
       active: true,
@@ -103,7 +103,7 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   }
   let claims: AccessTokenClaims;
   try {
-    claims = await verifyAccessToken(deps.keys, deps.issuer, token);
+    claims = await verifyAccessToken(deps.accessTokens, token);
   } catch (error) {
     if (isOrgAuthError(error)) return; // expired, forged or foreign: nothing to revoke
     throw error;

@@ -58,7 +58,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   });
 
   const deps: TokenServiceDeps = {
-    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage,
+    db: services.db, keys: services.keys, issuer: services.config.issuer, accessTokens: services.accessTokens, verify: services.verify, usage: services.usage,
     ...(services.clients ? { clients: services.clients } : {}),
   };
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
