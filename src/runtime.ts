@@ -8,6 +8,7 @@ import type { RedisLink } from './redis/connection.js';
 import { nowSeconds } from './db/database.js';
 import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './oauth-apps/service.js';
+import type { OAuthAppsContext } from './oauth-apps/context.js';
 import { purgeExpired as purgeDenylist } from './revocation/denylist.js';
 import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
 import { purgeExpiredSessions } from './signin/store.js';
@@ -36,6 +37,8 @@ export interface Services {
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   readonly logger: Logger;
+  /** What the oauth-apps domain's services need (oauth-apps/context.ts). */
+  readonly oauthApps: OAuthAppsContext;
   /** Seals data at rest that is not a key (idempotent replays). */
   readonly masterKey: Buffer;
   /** Present when REDIS_URL is set: shared rate limits and key-change events. */
@@ -60,7 +63,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const cache = countingCache(createVerifiedSecretCache());
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
-  const finished = await finishPendingDeletions(db);
+  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics };
+  const finished = await finishPendingDeletions(oauthApps);
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
     const now = nowSeconds();
@@ -79,7 +83,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs,
+    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps,
     accessTokens: createAccessTokenVerifier(keys, config.issuer), passwords: createPasswordChecker(), ...(redis ? { redis } : {}), ...(clients ? { clients } : {}),
     async close() {
       clearInterval(housekeeping);

@@ -1,19 +1,19 @@
 // A change of an app's secrets (docs/design.md §6.1): every check before the app's lock in one
 // place, then under the lock the lifecycle table's row for the app's state, turned into row
 // operations (lifecycle.ts), applied with the audit record and the token denylist.
-import type { Db, Queryable } from '../db/database.js';
+import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
 import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
 import { denyTokensOfSecrets } from '../revocation/denylist.js';
-import { metrics } from '../metrics/metrics.js';
+import type { OAuthAppsContext } from './context.js';
 import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from './store.js';
 import { MAX_ACCESS_TOKEN_TTL, readSettings } from './settings.js';
 import { enforce, holdingOf, type AppOperation } from './policy.js';
 import { isValidAt, planChange, transitionFor, type SecretChange, type SecretPlan } from './lifecycle.js';
-import { verifySecret, type VerifyContext } from './secret-verifier.js';
+import { verifySecret } from './secret-verifier.js';
 import { newSuppliedSecret, secretRow, type NewSecret } from './secret-service.js';
 import * as store from './secret-store.js';
 
@@ -97,8 +97,8 @@ export function authorizeSecretChange(actor: RequestActor, app: AppRow | undefin
 }
 
 /** The same checks, read without the app's lock: for replays and before the lock. */
-export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string, change: SecretChange): Promise<AppRow> {
-  const app = await findAppInOrg(db, orgId, appId);
+export async function checkMayChangeSecrets(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string, change: SecretChange): Promise<AppRow> {
+  const app = await findAppInOrg(ctx.db, orgId, appId);
   authorizeSecretChange(actor, app, orgId, appId, change);
   return app;
 }
@@ -109,8 +109,8 @@ export async function checkMayChangeSecrets(db: Queryable, actor: RequestActor, 
  * caller-supplied secret the complexity rule and the KDF run here, so concurrent changes of the app
  * do not queue behind them, and a secret equal to the current one is refused (docs/design.md §5.3).
  */
-export async function checkSecretChange(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<CheckedChange> {
-  const app = await checkMayChangeSecrets(db, actor, request.orgId, request.appId, request.change);
+export async function checkSecretChange(ctx: OAuthAppsContext, actor: RequestActor, request: SecretChangeRequest): Promise<CheckedChange> {
+  const app = await checkMayChangeSecrets(ctx, actor, request.orgId, request.appId, request.change);
   switch (request.change) {
     case 'deleteOld': return { request, app, newSecret: undefined, comparedWith: undefined };
     case 'regenerate': return { request, app, newSecret: request.newSecret, comparedWith: undefined };
@@ -119,12 +119,12 @@ export async function checkSecretChange(db: Db, actor: RequestActor, request: Se
   }
   const newSecret = await newSuppliedSecret(request.suppliedSecret);
   const now = nowSeconds();
-  const valid = (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now));
+  const valid = (await store.listSecrets(ctx.db, app.id)).filter((s) => isValidAt(s, now));
   // A change the lifecycle table refuses gets its own error (e.g. 409 rotation in progress) under the lock.
   if ('refuse' in transitionFor(valid, request.change, now)) return { request, app, newSecret, comparedWith: undefined };
   const current = valid.find((s) => s.status === 'current');
   if (!current) return { request, app, newSecret, comparedWith: undefined };
-  if (await verifySecret(newSecret.plaintext, current.id, current.verifier, context)) throw fail('SECRET_NOT_DIFFERENT');
+  if (await verifySecret(newSecret.plaintext, current.id, current.verifier, ctx.verify)) throw fail('SECRET_NOT_DIFFERENT');
   return { request, app, newSecret, comparedWith: current.id };
 }
 
@@ -138,7 +138,7 @@ function isUnchangedSinceCheck(checked: CheckedChange, locked: AppRow | undefine
  * again only if the app changed since checkSecretChange: locking adds one to the version, so any
  * other version (or another instance of the id) means a change came in between.
  */
-export async function planLockedChange(trx: Queryable, actor: RequestActor, checked: CheckedChange, locked: AppRow | undefined, context: VerifyContext): Promise<LockedChange> {
+export async function planLockedChange(ctx: OAuthAppsContext, trx: Queryable, actor: RequestActor, checked: CheckedChange, locked: AppRow | undefined): Promise<LockedChange> {
   const { request, newSecret } = checked;
   if (!isUnchangedSinceCheck(checked, locked)) authorizeSecretChange(actor, locked, request.orgId, request.appId, request.change);
   const app = locked;
@@ -152,7 +152,7 @@ export async function planLockedChange(trx: Queryable, actor: RequestActor, chec
     const current = secrets.find((s) => s.status === 'current' && isValidAt(s, now));
     // Rare: the current secret changed between the check and the lock.
     if (!newSecret.generated && current && current.id !== checked.comparedWith
-      && await verifySecret(newSecret.plaintext, current.id, current.verifier, context)) {
+      && await verifySecret(newSecret.plaintext, current.id, current.verifier, ctx.verify)) {
       throw fail('SECRET_NOT_DIFFERENT');
     }
   }
@@ -194,18 +194,13 @@ export async function writeSecretChange(trx: Queryable, actor: RequestActor, cha
   return { app, newSecretId, killedSecretIds: plan.killedIds };
 }
 
-/** Counted once the change is committed. */
-export function countSecretChange(change: SecretChange): void {
-  metrics.secretChanged(change);
-}
-
 /** Applies one secret change in one transaction; concurrent changes to one app queue on its lock. */
-export async function changeSecrets(db: Db, actor: RequestActor, request: SecretChangeRequest, context: VerifyContext): Promise<SecretChangeResult> {
-  const checked = await checkSecretChange(db, actor, request, context);
-  const result = await writeTransaction(db, async (trx) => {
+export async function changeSecrets(ctx: OAuthAppsContext, actor: RequestActor, request: SecretChangeRequest): Promise<SecretChangeResult> {
+  const checked = await checkSecretChange(ctx, actor, request);
+  const result = await writeTransaction(ctx.db, async (trx) => {
     const locked = await lockAppInOrg(trx, request.orgId, request.appId);
-    return writeSecretChange(trx, actor, await planLockedChange(trx, actor, checked, locked, context));
+    return writeSecretChange(trx, actor, await planLockedChange(ctx, trx, actor, checked, locked));
   });
-  countSecretChange(request.change);
+  ctx.metrics.secretChanged(request.change);
   return result;
 }

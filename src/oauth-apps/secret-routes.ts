@@ -21,12 +21,12 @@ function replayedSecretChange(services: Services, change: SecretChange): Idempot
   return {
     async beforeReplay(request: FastifyRequest, replayed: string) {
       const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
-      await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, change);
+      await checkMayChangeSecrets(services.oauthApps, actorOf(request), orgId, oauthAppId, change);
       // The secret this change set: in the replayed response (regenerate) or in the request (rotate).
       const secret = change === 'rotate'
         ? (request.body as { newClientSecret?: string }).newClientSecret
         : (JSON.parse(replayed) as { clientSecret?: string }).clientSecret;
-      if (typeof secret === 'string') await checkReplayStillCurrent(services.db, services.verify, orgId, oauthAppId, secret);
+      if (typeof secret === 'string') await checkReplayStillCurrent(services.oauthApps, orgId, oauthAppId, secret);
     },
   };
 }
@@ -47,10 +47,10 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request) => {
     const { orgId, oauthAppId } = request.params;
-    const newSecret = await newGeneratedSecret(services.keys.currentPepper());
-    await changeSecrets(services.db, actorOf(request), {
+    const newSecret = await newGeneratedSecret(services.oauthApps.keys.currentPepper());
+    await changeSecrets(services.oauthApps, actorOf(request), {
       orgId, appId: oauthAppId, change: 'regenerate', newSecret, revokeTokens: request.query.revokeTokens === 'true',
-    }, services.verify);
+    });
     return { clientId: oauthAppId, clientSecret: newSecret.plaintext };
   });
 
@@ -65,9 +65,9 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
-    await changeSecrets(services.db, actorOf(request), {
+    await changeSecrets(services.oauthApps, actorOf(request), {
       orgId, appId: oauthAppId, change: 'rotate', suppliedSecret: request.body.newClientSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
-    }, services.verify);
+    });
     return reply.code(200).send();
   });
 
@@ -80,7 +80,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
-    await changeSecrets(services.db, actorOf(request), { orgId, appId: oauthAppId, change: 'deleteOld' }, services.verify);
+    await changeSecrets(services.oauthApps, actorOf(request), { orgId, appId: oauthAppId, change: 'deleteOld' });
     return reply.code(200).send();
   });
 
@@ -90,5 +90,5 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: SecretList, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },
-  }, async (request) => listValidSecrets(services.db, actorOf(request), request.params.orgId, request.params.oauthAppId));
+  }, async (request) => listValidSecrets(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId));
 }

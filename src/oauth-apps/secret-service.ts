@@ -1,7 +1,6 @@
 // Decisions about an app's secrets other than changing them (secret-change.ts): making a new
 // secret, listing the valid ones, and matching a presented secret.
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
@@ -17,6 +16,7 @@ import { meetsComplexityRule } from './secret-rules.js';
 import * as store from './secret-store.js';
 import type { SecretRow } from './secret-store.js';
 import type { Pepper } from '../keys/keyring.js';
+import type { OAuthAppsContext } from './context.js';
 
 export interface NewSecret {
   readonly plaintext: string;
@@ -54,14 +54,16 @@ export function secretRow(appId: string, secret: NewSecret, createdBy: string, n
  * A replay (Idempotency-Key) of a change whose secret has since been replaced would hand out a dead
  * secret: 409 instead. `secret` is the one the replayed change set.
  */
-export async function checkReplayStillCurrent(db: Queryable, context: VerifyContext, orgId: string, appId: string, secret: string): Promise<void> {
+export async function checkReplayStillCurrent(ctx: OAuthAppsContext, orgId: string, appId: string, secret: string): Promise<void> {
+  const { db, verify: context } = ctx;
   const app = await findAppInOrg(db, orgId, appId);
   if (!app) throw fail('IDEMPOTENT_CHANGE_SUPERSEDED');
   if (!(await matchSecret(await store.listSecrets(db, app.id), secret, context, nowSeconds()))) throw fail('IDEMPOTENT_CHANGE_SUPERSEDED');
 }
 
 /** The valid secrets of an app, newest first, without verifiers (docs/design.md §6.4). */
-export async function listValidSecrets(db: Queryable, actor: RequestActor, orgId: string, appId: string): Promise<SecretMetadata[]> {
+export async function listValidSecrets(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string): Promise<SecretMetadata[]> {
+  const { db } = ctx;
   const app = await findAppInOrg(db, orgId, appId);
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   enforce({ operation: 'listSecrets', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
