@@ -8,6 +8,7 @@ import type { RedisLink } from './redis/connection.js';
 import { nowSeconds } from './db/database.js';
 import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './oauth-apps/service.js';
+import type { OAuthAppsContext } from './oauth-apps/context.js';
 import { purgeExpired as purgeDenylist } from './revocation/denylist.js';
 import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
 import { purgeExpiredSessions } from './signin/store.js';
@@ -23,6 +24,8 @@ import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
+import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -35,6 +38,8 @@ export interface Services {
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   readonly logger: Logger;
+  /** What the oauth-apps domain's services need (oauth-apps/context.ts). */
+  readonly oauthApps: OAuthAppsContext;
   /** Seals data at rest that is not a key (idempotent replays). */
   readonly masterKey: Buffer;
   /** Present when REDIS_URL is set: shared rate limits and key-change events. */
@@ -45,6 +50,10 @@ export interface Services {
   readonly denials?: DenialCache;
   /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
   readonly epochs: EpochBumper;
+  /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
+  readonly accessTokens: AccessTokenVerifier;
+  /** Checks people's passwords at sign-in. */
+  readonly passwords: PasswordChecker;
 }
 
 export interface Runtime extends Services {
@@ -57,7 +66,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const cache = countingCache(createVerifiedSecretCache());
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
-  const finished = await finishPendingDeletions(db);
+  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics };
+  const finished = await finishPendingDeletions(oauthApps);
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
     const now = nowSeconds();
@@ -77,7 +87,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const denials = clients ? createDenialCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps,
+    accessTokens: createAccessTokenVerifier(keys, config.issuer), passwords: createPasswordChecker(),
+    ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

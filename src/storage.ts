@@ -2,6 +2,7 @@
 // needs, without the server's modules (kept apart so that CLI commands start quickly).
 import { ConfigError, type Config } from './config.js';
 import { checkConnection, migrateToLatest, openDatabase, type Db } from './db/database.js';
+import { withCommitQueue } from './db/group-commit.js';
 import { loadMasterKey, masterKeySource } from './keys/master-key.js';
 import { UnsealError } from './crypto/seal.js';
 import { openKeyRing, type KeyRing } from './keys/keyring.js';
@@ -13,7 +14,7 @@ export interface Storage {
 }
 
 export async function openStorage(config: Config): Promise<Storage> {
-  const db = openDatabase(config);
+  const db = withCommitQueue(openDatabase(config));
   try {
     await checkConnection(db, config);
     await migrateToLatest(db);

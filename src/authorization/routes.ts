@@ -107,7 +107,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
       }
       let ok = false;
       try {
-        ok = await checkPassword(db, username, password);
+        ok = await checkPassword(db, services.passwords, username, password);
       } finally {
         await Promise.all(held.map((h) => failures.settle(h.key, h.reservation, !ok)));
       }

@@ -9,8 +9,10 @@ import { metrics } from '../metrics/metrics.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
+import type { CommitQueue } from './group-commit.js';
 
-export type Db = Kysely<Database>;
+/** An open database; on SQLite it owns the queue of its write transactions (group-commit.ts). */
+export type Db = Kysely<Database> & { readonly commits: CommitQueue };
 export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: stores accept both. */
 export type Queryable = Kysely<Database> | Transaction<Database>;
@@ -20,7 +22,7 @@ export const SQLITE_FILE = 'orgauth.db';
 // Epoch seconds are BIGINT columns; pg returns int8 as string unless told otherwise.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Db {
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Kysely<Database> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process; the next query reconnects.

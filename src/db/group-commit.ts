@@ -8,7 +8,9 @@
 // transactions left, a failure rolls back only its own changes (ROLLBACK TO its savepoint), and its
 // promise settles only after the commit that contains its changes has been synced. If that commit
 // fails, every transaction of the batch fails and none of them is applied.
+import type { Kysely } from 'kysely';
 import type { Db, Tx } from './database.js';
+import type { Database } from './schema.js';
 import { isPostgres } from './database.js';
 
 /** A longer queue waits for the next commit: bounds how long one commit keeps the writer. */
@@ -22,12 +24,16 @@ interface Pending {
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
-interface Committer {
+/** The write transactions waiting for the next commit of one database. */
+export interface CommitQueue {
   readonly queue: Pending[];
   draining: boolean;
 }
 
-const committers = new WeakMap<Db, Committer>();
+/** The database as the rest of the code uses it: with its own commit queue. */
+export function withCommitQueue(db: Kysely<Database>): Db {
+  return Object.assign(db, { commits: { queue: [], draining: false } });
+}
 
 /**
  * Runs `work` in a write transaction of its own; on SQLite it may share the commit with others.
@@ -36,19 +42,14 @@ const committers = new WeakMap<Db, Committer>();
  */
 export async function writeTransaction<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
   if (isPostgres(db)) return db.transaction().execute(work);
-  let committer = committers.get(db);
-  if (!committer) {
-    committer = { queue: [], draining: false };
-    committers.set(db, committer);
-  }
-  const queued = committer;
+  const queued = db.commits;
   return new Promise<T>((resolve, reject) => {
     queued.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
     if (!queued.draining) void drain(db, queued);
   });
 }
 
-async function drain(db: Db, committer: Committer): Promise<void> {
+async function drain(db: Db, committer: CommitQueue): Promise<void> {
   committer.draining = true;
   try {
     while (committer.queue.length > 0) {

@@ -8,6 +8,7 @@
 // wrong ones gets exactly `max` checks. In Redis when configured and answering (one budget for all
 // nodes), else in this process (the per-node fallback). This node mirrors its own Redis reservations
 // and failures in memory, so falling back mid-window keeps counting what the node already checked.
+import { randomBytes } from 'node:crypto';
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
 import { metrics } from '../metrics/metrics.js';
@@ -52,7 +53,7 @@ const POLL_MS = 20;
 
 export function createFailureBudget(budget: RateBudget, redis: RedisLink | undefined): FailureBudget {
   const memory = memoryFailureStore(budget);
-  const primary = redis ? redisFailureStore(budget, redis) : undefined;
+  const primary = redis ? redisFailureStore(budget, redis, windowIdSource('')) : undefined;
   const waiters = new Map<string, Set<() => void>>();
   const wake = (key: string) => {
     const set = waiters.get(key);
@@ -104,9 +105,18 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
   };
 }
 
-let windowCounter = 0;
+/**
+ * Ids for windows created in Redis, unique across nodes and across the budgets of one process: the
+ * process, a random tag of this source, the time and a count. `kind` keeps families apart.
+ */
+export function windowIdSource(kind: string): () => string {
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  let count = 0;
+  return () => `${tag}.${Date.now()}.${kind}${++count}`;
+}
 
 function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore {
+  let windowCount = 0;
   interface Window { failures: number; pending: number; resetAt: number; id: string }
   const windows = new Map<string, Window>();
   const live = (key: string, now: number): Window | undefined => {
@@ -123,7 +133,7 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore 
       const oldest = windows.keys().next().value;
       if (oldest !== undefined) windows.delete(oldest);
     }
-    const entry = { failures: 0, pending: 0, resetAt: now + budget.windowSeconds * 1000, id: String(++windowCounter) };
+    const entry = { failures: 0, pending: 0, resetAt: now + budget.windowSeconds * 1000, id: String(++windowCount) };
     windows.set(key, entry);
     return entry;
   };
@@ -189,10 +199,9 @@ end
 return 0`;
 
 /** Answers undefined when Redis does not answer in time: the caller falls back to this node's store. */
-function redisFailureStore(budget: RateBudget, redis: RedisLink): FailureStore {
+function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: () => string): FailureStore {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
   const windowMs = String(budget.windowSeconds * 1000);
-  const newWindowId = () => `${process.pid}.${Date.now()}.${++windowCounter}`;
   return {
     async tryReserve(key) {
       const reply = await redis.budgetCommand('rate-limit', (client) =>

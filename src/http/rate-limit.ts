@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateBudget } from '../config.js';
 import { fail } from '../errors/errors.js';
-import { createFailureBudget } from './failure-budget.js';
+import { createFailureBudget, windowIdSource } from './failure-budget.js';
 import { metrics } from '../metrics/metrics.js';
 import type { ClientGate, EpochCondition, KnownOutcome } from '../tokens/client-gate.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
@@ -237,21 +237,20 @@ if t < 0 then
 end
 return {1, c, tostring(t), created, r}`;
 
-let gateWindows = 0;
-
 /** The GATE script through the link's budget command (50 ms, circuit breaker): undefined when Redis did not answer. */
 function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget) {
   const script = defineScript(GATE);
   const tokenWindowMs = String(token.windowSeconds * 1000);
   const failureWindowMs = String(authFailures.windowSeconds * 1000);
   const key = (name: string, id: string) => `${redis.prefix}rl:${name}:${id}`;
+  const newWindowId = windowIdSource('g');
   return async (keys: { address: string; failures: string }, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition): Promise<ScriptAnswer | undefined> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
       epochKey(redis, appId ?? ''), key('token', keys.address), key('auth_failures', keys.failures), key('token', `client:${appId ?? ''}`),
       revocationsEpochKey(redis),
     ], [
       condition.epoch ?? '', appId !== undefined ? condition.createEpoch ?? '' : '', outcome === 'authenticated' && appId !== undefined ? '1' : '0',
-      tokenWindowMs, String(token.max), failureWindowMs, String(authFailures.max), `${process.pid}.${Date.now()}.g${++gateWindows}`, String(EPOCH_TTL_MS),
+      tokenWindowMs, String(token.max), failureWindowMs, String(authFailures.max), newWindowId(), String(EPOCH_TTL_MS),
       uniqueEpoch(),
     ]) as Promise<[number, number, string, number, string]>);
     if (!reply) {

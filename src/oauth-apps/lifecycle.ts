@@ -56,3 +56,44 @@ export function stateOf(secrets: readonly SecretLike[], now: number): SecretStat
 export function transitionFor(secrets: readonly SecretLike[], change: SecretChange, now: number): Transition {
   return LIFECYCLE[stateOf(secrets, now)][change];
 }
+
+/**
+ * One write a change makes to the secret rows, in the order they run: the current secret demoted
+ * (rotate), dead and killed rows deleted, the new current secret inserted.
+ */
+export type RowOperation =
+  | { readonly op: 'demote'; readonly id: string; readonly expiresAt: number }
+  | { readonly op: 'delete'; readonly ids: readonly string[] }
+  | { readonly op: 'insertCurrent' };
+
+export type SecretPlan =
+  | { readonly refuse: ErrorName }
+  | {
+      readonly operations: readonly RowOperation[];
+      /** The secrets that were valid and die now (their tokens may be denied). */
+      readonly killedIds: readonly string[];
+      readonly addsCurrent: boolean;
+      readonly next: SecretState;
+    };
+
+/**
+ * The row operations of one change, read off the lifecycle table's row for the secrets' state.
+ * Every change also sweeps previous secrets whose grace has ended: they are dead already.
+ * `graceSeconds` is how long a demoted current secret stays valid (rotate).
+ */
+export function planChange(secrets: readonly SecretLike[], change: SecretChange, now: number, graceSeconds: number): SecretPlan {
+  const transition = transitionFor(secrets, change, now);
+  if ('refuse' in transition) return transition;
+  const valid = secrets.filter((s) => isValidAt(s, now));
+  const expired = secrets.filter((s) => !isValidAt(s, now));
+  const killed = transition.existing === 'killAll' ? valid
+    : transition.existing === 'killPrevious' ? valid.filter((s) => s.status === 'previous')
+    : [];
+  const current = valid.find((s) => s.status === 'current');
+  const operations: RowOperation[] = [];
+  if (transition.existing === 'demoteCurrent' && current) operations.push({ op: 'demote', id: current.id, expiresAt: now + graceSeconds });
+  const deleted = [...killed, ...expired].map((s) => s.id);
+  if (deleted.length > 0) operations.push({ op: 'delete', ids: deleted });
+  if (transition.addsCurrent) operations.push({ op: 'insertCurrent' });
+  return { operations, killedIds: killed.map((s) => s.id), addsCurrent: transition.addsCurrent, next: transition.next };
+}

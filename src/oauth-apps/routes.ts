@@ -13,7 +13,8 @@ import {
   APP_ID_PATTERN, AppPathParams, ClientIdAndSecretResponse, DeleteClientsRequest, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest,
   OrgPathParams, PagedPostResponseExpandedAuthClient, PagedResponseOrgOAuthAppResponse, PartialSuccessResponse, SearchClientsByRoleNamesRequest,
 } from './schemas.js';
-import { checkMayChangeSecrets, checkReplayStillCurrent } from './secret-service.js';
+import { checkReplayStillCurrent } from './secret-service.js';
+import { checkMayChangeSecrets } from './secret-change.js';
 import { checkMayCreateApp, createApp, deleteApps, getApp, listApps, searchApps, updateApp } from './service.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
@@ -50,8 +51,8 @@ async function checkReplayOfCreate(services: Services, request: FastifyRequest, 
   const created = JSON.parse(replayed) as { clientId?: string; clientSecret?: string };
   if (created.clientSecret !== undefined && created.clientId !== undefined) {
     const { orgId } = request.params as { orgId: string };
-    await checkMayChangeSecrets(services.db, actor, orgId, created.clientId, 'regenerate');
-    await checkReplayStillCurrent(services.db, services.verify, orgId, created.clientId, created.clientSecret);
+    await checkMayChangeSecrets(services.oauthApps, actor, orgId, created.clientId, 'regenerate');
+    await checkReplayStillCurrent(services.oauthApps, orgId, created.clientId, created.clientSecret);
   }
 }
 
@@ -69,7 +70,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: OrgPathParams, body: OrgOAuthAppRequest, headers: IDEMPOTENCY_HEADER,
       response: { 200: ClientIdAndSecretResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
-  }, async (request) => createApp(services.db, services.keys.currentPepper(), actorOf(request), request.params.orgId, request.body));
+  }, async (request) => createApp(services.oauthApps, actorOf(request), request.params.orgId, request.body));
 
   app.get('/orgs/:orgId/oauth-apps', {
     schema: {
@@ -84,7 +85,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
     const page = pageOf(request.query, LIST_PAGING);
     // No name or id holds a NUL, and neither database can match one (SQLite ends the text there).
     const result = request.query.searchTerm?.includes('\u0000') ? { results: [], totalResults: 0 }
-      : await listApps(services.db, actorOf(request), request.params.orgId, page, request.query.searchTerm);
+      : await listApps(services.oauthApps, actorOf(request), request.params.orgId, page, request.query.searchTerm);
     const path = `${BASE_PATH}/orgs/${request.params.orgId}/oauth-apps`;
     return { ...result, ...pageLinks(path, page, result.totalResults, { searchTerm: request.query.searchTerm }) };
   });
@@ -95,7 +96,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: OrgOAuthAppResponse, ...errorResponses(401, 403, 404, 429, 500) },
     },
-  }, async (request) => getApp(services.db, actorOf(request), request.params.orgId, request.params.oauthAppId));
+  }, async (request) => getApp(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId));
 
   app.patch('/orgs/:orgId/oauth-apps/:oauthAppId', {
     preValidation: ignoreUnknownMembers(OrgOAuthAppUpdateRequest),
@@ -105,7 +106,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: AppPathParams, body: OrgOAuthAppUpdateRequest,
       response: { 200: OrgOAuthAppResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500) },
     },
-  }, async (request) => updateApp(services.db, services.verify, actorOf(request), request.params.orgId, request.params.oauthAppId, request.body));
+  }, async (request) => updateApp(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId, request.body));
 
   app.delete('/orgs/:orgId/oauth-apps', {
     schema: {
@@ -118,7 +119,7 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
     // An id that cannot be a client id names no app: it fails without a lookup.
     const ids = request.body.clientIdsToDelete;
     const impossible = [...new Set(ids.filter((id) => !APP_ID_PATTERN.test(id)))];
-    const outcome = await deleteApps(services.db, actorOf(request), request.params.orgId, ids.filter((id) => APP_ID_PATTERN.test(id)));
+    const outcome = await deleteApps(services.oauthApps, actorOf(request), request.params.orgId, ids.filter((id) => APP_ID_PATTERN.test(id)));
     return { ...outcome, failed: [...outcome.failed, ...impossible] };
   });
 
@@ -132,5 +133,5 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       querystring: Type.Object({ filterResults: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
       response: { 200: PagedPostResponseExpandedAuthClient, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 500) },
     },
-  }, async (request) => searchApps(services.db, actorOf(request), request.params.orgId, request.body, request.query.filterResults === 'true'));
+  }, async (request) => searchApps(services.oauthApps, actorOf(request), request.params.orgId, request.body, request.query.filterResults === 'true'));
 }

@@ -9,7 +9,8 @@ import { AppPathParams, ClientIdAndSecretResponse, EmptyObject } from './schemas
 import { ClientSecretOwnerRotationRequest, SecretList } from './secret-schemas.js';
 import type { IdempotentRoute } from '../http/idempotency.js';
 import type { SecretChange } from './lifecycle.js';
-import { changeSecrets, checkMayChangeSecrets, checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
+import { checkReplayStillCurrent, listValidSecrets, newGeneratedSecret } from './secret-service.js';
+import { changeSecrets, checkMayChangeSecrets } from './secret-change.js';
 
 const TAGS = ['Organization Managed OAuth Apps (clients)'];
 /** An empty 200 ("OK" in CSP): declared without content, so a generated client expects none. */
@@ -20,12 +21,12 @@ function replayedSecretChange(services: Services, change: SecretChange): Idempot
   return {
     async beforeReplay(request: FastifyRequest, replayed: string) {
       const { orgId, oauthAppId } = request.params as { orgId: string; oauthAppId: string };
-      await checkMayChangeSecrets(services.db, actorOf(request), orgId, oauthAppId, change);
+      await checkMayChangeSecrets(services.oauthApps, actorOf(request), orgId, oauthAppId, change);
       // The secret this change set: in the replayed response (regenerate) or in the request (rotate).
       const secret = change === 'rotate'
         ? (request.body as { newClientSecret?: string }).newClientSecret
         : (JSON.parse(replayed) as { clientSecret?: string }).clientSecret;
-      if (typeof secret === 'string') await checkReplayStillCurrent(services.db, services.verify, orgId, oauthAppId, secret);
+      if (typeof secret === 'string') await checkReplayStillCurrent(services.oauthApps, orgId, oauthAppId, secret);
     },
   };
 }
@@ -46,10 +47,10 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request) => {
     const { orgId, oauthAppId } = request.params;
-    const newSecret = await newGeneratedSecret(services.keys.currentPepper());
-    await changeSecrets(services.db, actorOf(request), {
+    const newSecret = await newGeneratedSecret(services.oauthApps.keys.currentPepper());
+    await changeSecrets(services.oauthApps, actorOf(request), {
       orgId, appId: oauthAppId, change: 'regenerate', newSecret, revokeTokens: request.query.revokeTokens === 'true',
-    }, services.verify);
+    });
     return { clientId: oauthAppId, clientSecret: newSecret.plaintext };
   });
 
@@ -64,9 +65,9 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
     const grace = request.body.secretRotationExpirationInSeconds ?? undefined;
-    await changeSecrets(services.db, actorOf(request), {
+    await changeSecrets(services.oauthApps, actorOf(request), {
       orgId, appId: oauthAppId, change: 'rotate', suppliedSecret: request.body.newClientSecret, ...(grace !== undefined ? { graceSeconds: grace } : {}),
-    }, services.verify);
+    });
     return reply.code(200).send();
   });
 
@@ -79,7 +80,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     },
   }, async (request, reply) => {
     const { orgId, oauthAppId } = request.params;
-    await changeSecrets(services.db, actorOf(request), { orgId, appId: oauthAppId, change: 'deleteOld' }, services.verify);
+    await changeSecrets(services.oauthApps, actorOf(request), { orgId, appId: oauthAppId, change: 'deleteOld' });
     return reply.code(200).send();
   });
 
@@ -89,5 +90,5 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: SecretList, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },
-  }, async (request) => listValidSecrets(services.db, actorOf(request), request.params.orgId, request.params.oauthAppId));
+  }, async (request) => listValidSecrets(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId));
 }

@@ -7,10 +7,10 @@ import { isReservedClientId } from '../console/client.js';
 import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { findOrganization } from '../identity/store.js';
-import { newGeneratedSecret, newSuppliedSecret, secretRow, changeSecrets, type NewSecret } from './secret-service.js';
+import { newGeneratedSecret, newSuppliedSecret, secretRow, type NewSecret } from './secret-service.js';
+import { checkSecretChange, planLockedChange, writeSecretChange } from './secret-change.js';
+import type { OAuthAppsContext } from './context.js';
 import { insertSecret } from './secret-store.js';
-import type { VerifyContext } from './secret-verifier.js';
-import type { Pepper } from '../keys/keyring.js';
 import type { ExpandedAuthClient, OrgOAuthAppRequest, OrgOAuthAppResponse, OrgOAuthAppUpdateRequest, SearchClientsByRoleNamesRequest } from './schemas.js';
 import { searchCriteria, searchHit } from './search.js';
 import type { Page } from '../db/page.js';
@@ -32,13 +32,14 @@ export function checkMayCreateApp(actor: RequestActor, body: OrgOAuthAppRequest)
   return draft;
 }
 
-export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
+export async function createApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, body: OrgOAuthAppRequest): Promise<CreatedApp> {
+  const { db } = ctx;
   const draft = checkMayCreateApp(actor, body);
   const id = body.id ?? generateAppId();
   if (isReservedClientId(id)) throw fail('APP_ALREADY_EXISTS', `The id '${id}' is reserved for orgauth's built-in console`);
   // The KDF runs before the transaction so no lock is held while it works.
   const secret: NewSecret | undefined = draft.publicClient ? undefined
-    : typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : await newGeneratedSecret(pepper);
+    : typeof body.secret === 'string' ? await newSuppliedSecret(body.secret) : await newGeneratedSecret(ctx.keys.currentPepper());
 
   await writeTransaction(db, async (trx) => {
     if (!(await findOrganization(trx, orgId))) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);
@@ -77,45 +78,52 @@ export async function createApp(db: Db, pepper: Pepper, actor: RequestActor, org
   return secret ? { clientId: id, clientSecret: secret.plaintext } : { clientId: id };
 }
 
-export async function getApp(db: Db, actor: RequestActor, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
-  const app = await store.findAppInOrg(db, orgId, appId);
+export async function getApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
+  const app = await store.findAppInOrg(ctx.db, orgId, appId);
   // An app being deleted is already gone for the API, as it is for the listing.
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   enforce({ operation: 'get', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
   return appResponse(app, nowSeconds());
 }
 
-export async function updateApp(db: Db, context: VerifyContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+/** Applies a PATCH's fields other than `secret` to the locked app, judged by the access policy. */
+async function applyFields(trx: Queryable, actor: RequestActor, app: store.AppRow, body: OrgOAuthAppUpdateRequest): Promise<void> {
   const setsSecret = typeof body.secret === 'string';
-  const applyFields = async (trx: Queryable, app: store.AppRow): Promise<void> => {
-    const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
-    // The app as it is is judged first: a caller may not even shape an app it could not manage.
-    enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
-    const draft = draftFromUpdate(existing, body);
-    enforce({
-      operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
-    });
-    await store.updateApp(trx, app.id, {
-      display_name: draft.displayName,
-      settings: JSON.stringify(draft.settings),
-      updated_at: nowSeconds(),
-      updated_by: actor.subject,
-    });
-    await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
-  };
-  if (typeof body.secret === 'string') {
-    // A PATCH that sets `secret` resets rotation exactly like regenerate (docs/design.md §5.3); the
-    // caller is authorized for it before the secret's KDF runs.
-    await changeSecrets(db, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret, alsoInside: applyFields }, context);
-  } else {
-    await writeTransaction(db, async (trx) => {
-      const app = await store.lockAppInOrg(trx, orgId, appId);
-      if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
-      if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
-      await applyFields(trx, app);
-    });
-  }
-  return getApp(db, actor, orgId, appId);
+  const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
+  // The app as it is is judged first: a caller may not even shape an app it could not manage.
+  enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
+  const draft = draftFromUpdate(existing, body);
+  enforce({
+    operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), after: holdingOf(draft.settings), setsSecret,
+  });
+  await store.updateApp(trx, app.id, {
+    display_name: draft.displayName,
+    settings: JSON.stringify(draft.settings),
+    updated_at: nowSeconds(),
+    updated_by: actor.subject,
+  });
+  await recordAudit(trx, actor, 'app.update', app.id, null, { fields: Object.keys(body).filter((k) => k !== 'secret') });
+}
+
+/**
+ * PATCH: the fields, and with `secret` also a secret change that resets rotation exactly like
+ * regenerate (docs/design.md §5.3), in one transaction under the app's lock. The secret change's
+ * checks run first: the caller is authorized for it before the secret's KDF runs.
+ */
+export async function updateApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string, body: OrgOAuthAppUpdateRequest): Promise<OrgOAuthAppResponse> {
+  const checked = typeof body.secret === 'string'
+    ? await checkSecretChange(ctx, actor, { orgId, appId, change: 'replace', suppliedSecret: body.secret })
+    : undefined;
+  await writeTransaction(ctx.db, async (trx) => {
+    const app = await store.lockAppInOrg(trx, orgId, appId);
+    const secretChange = checked ? await planLockedChange(ctx, trx, actor, checked, app) : undefined;
+    if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
+    if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
+    await applyFields(trx, actor, app, body);
+    if (secretChange) await writeSecretChange(trx, actor, secretChange);
+  });
+  if (checked) ctx.metrics.secretChanged('replace');
+  return getApp(ctx, actor, orgId, appId);
 }
 
 export interface AppPage {
@@ -123,7 +131,8 @@ export interface AppPage {
   totalResults: number;
 }
 
-export async function listApps(db: Db, actor: RequestActor, orgId: string, page: Page, searchTerm: string | undefined): Promise<AppPage> {
+export async function listApps(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, page: Page, searchTerm: string | undefined): Promise<AppPage> {
+  const { db } = ctx;
   enforce({ operation: 'list', callerRoles: actor.roles });
   const { rows, total } = await store.listAppsInOrg(db, {
     orgId, searchTerm: searchTerm?.trim().toLowerCase() || undefined, offset: page.start - 1, limit: page.limit,
@@ -150,7 +159,8 @@ export interface DeleteOutcome {
  * operations answer 409 — then removed with its secrets and an audit record. Ids not owned by the
  * org, unknown, already being deleted or refused by the policy go to `failed`, the rest still succeed.
  */
-export async function deleteApps(db: Db, actor: RequestActor, orgId: string, ids: readonly string[]): Promise<DeleteOutcome> {
+export async function deleteApps(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, ids: readonly string[]): Promise<DeleteOutcome> {
+  const { db } = ctx;
   const requested = [...new Set(ids)];
   const marked: string[] = [];
   const failed: string[] = [];
@@ -186,7 +196,8 @@ async function removeApp(db: Db, id: string, actor: RequestActor): Promise<void>
 }
 
 /** Finishes deletions a crash interrupted (run at start-up). */
-export async function finishPendingDeletions(db: Db): Promise<number> {
+export async function finishPendingDeletions(ctx: OAuthAppsContext): Promise<number> {
+  const { db } = ctx;
   const pending = await store.appsBeingDeleted(db);
   for (const app of pending) {
     await removeApp(db, app.id, { subject: 'orgauth', kind: 'cli', orgId: app.org_id, roles: [], requestId: null, sourceAddress: null });
@@ -201,7 +212,8 @@ export interface SearchPage {
   itemsPerPage: number;
 }
 
-export async function searchApps(db: Db, actor: RequestActor, orgId: string, body: SearchClientsByRoleNamesRequest, filterResults: boolean): Promise<SearchPage> {
+export async function searchApps(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, body: SearchClientsByRoleNamesRequest, filterResults: boolean): Promise<SearchPage> {
+  const { db } = ctx;
   enforce({ operation: 'search', callerRoles: actor.roles });
   const criteria = searchCriteria(body);
   const org = await findOrganization(db, orgId);

@@ -28,18 +28,26 @@ export async function hashPassword(username: string, password: string): Promise<
   return argon2Hash(password, ARGON2_OPTIONS);
 }
 
-// Checked when the user is unknown or has no password, so that the answer takes as long either way
-// and does not tell which usernames exist.
-let decoyHash: Promise<string> | undefined;
+/** Checks presented passwords; owns the decoy hash, made on first use. */
+export interface PasswordChecker {
+  matches(storedHash: string | null | undefined, presented: string): Promise<boolean>;
+}
 
-export async function passwordMatches(storedHash: string | null | undefined, presented: string): Promise<boolean> {
-  if (presented.length === 0 || presented.length > MAX_PASSWORD_LENGTH * 4) return false;
-  const target = storedHash ?? await (decoyHash ??= argon2Hash('decoy password never valid', ARGON2_OPTIONS));
-  let ok = false;
-  try {
-    ok = await argon2Verify(target, presented);
-  } catch {
-    ok = false;
-  }
-  return ok && storedHash !== undefined && storedHash !== null;
+export function createPasswordChecker(): PasswordChecker {
+  // Checked when the user is unknown or has no password, so that the answer takes as long either way
+  // and does not tell which usernames exist.
+  let decoyHash: Promise<string> | undefined;
+  return {
+    async matches(storedHash, presented) {
+      if (presented.length === 0 || presented.length > MAX_PASSWORD_LENGTH * 4) return false;
+      const target = storedHash ?? await (decoyHash ??= argon2Hash('decoy password never valid', ARGON2_OPTIONS));
+      let ok = false;
+      try {
+        ok = await argon2Verify(target, presented);
+      } catch {
+        ok = false;
+      }
+      return ok && storedHash !== undefined && storedHash !== null;
+    },
+  };
 }

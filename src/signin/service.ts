@@ -2,7 +2,7 @@
 import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
-import { hashPassword, passwordMatches } from './passwords.js';
+import { hashPassword, type PasswordChecker } from './passwords.js';
 import { newRandomId, sessionIdHash, SESSION_TTL_SECONDS } from './sessions.js';
 import * as store from './store.js';
 
@@ -17,9 +17,9 @@ export async function setPassword(db: Queryable, username: string, password: str
 }
 
 /** True when the username has this password. Takes as long for unknown users as for known ones. */
-export async function checkPassword(db: Queryable, username: string, password: string): Promise<boolean> {
+export async function checkPassword(db: Queryable, passwords: PasswordChecker, username: string, password: string): Promise<boolean> {
   const stored = await store.findPasswordHash(db, username);
-  return passwordMatches(stored, password);
+  return passwords.matches(stored, password);
 }
 
 export interface Session {

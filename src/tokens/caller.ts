@@ -2,14 +2,13 @@
 // and re-read against the live membership or app so a removed user or deleted app is refused at once.
 import type { Db } from '../db/database.js';
 import { fail } from '../errors/errors.js';
-import type { KeyRing } from '../keys/keyring.js';
 import { findAppById, type AppRow } from '../oauth-apps/store.js';
 import { findAuthorizationClient } from '../authorization/clients.js';
 import { readSettings } from '../oauth-apps/settings.js';
 import { appOrgRoles, appPerms } from '../oauth-apps/grants.js';
 import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
-import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
+import { verifyAccessToken, type AccessTokenClaims, type AccessTokenVerifier } from './claims.js';
 import { isDenied, type DenylistEntry } from '../revocation/denylist.js';
 import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
 
@@ -24,8 +23,8 @@ export interface Caller {
   readonly tokenId: string;
 }
 
-export async function resolveCaller(db: Db, keys: KeyRing, issuer: string, token: string): Promise<Caller> {
-  return (await inspectAccessToken(db, keys, issuer, token)).caller;
+export async function resolveCaller(db: Db, verifier: AccessTokenVerifier, token: string): Promise<Caller> {
+  return (await inspectAccessToken(db, verifier, token)).caller;
 }
 
 /**
@@ -40,8 +39,8 @@ export interface KnownNow {
 }
 
 /** The verified claims and the live caller behind an access token; throws a 401 when it is not active. */
-export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, token: string, known: KnownNow = {}): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
-  const claims = await verifyAccessToken(keys, issuer, token);
+export async function inspectAccessToken(db: Db, verifier: AccessTokenVerifier, token: string, known: KnownNow = {}): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
+  const claims = await verifyAccessToken(verifier, token);
   const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
   if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
   if (claims.ati) entries.push({ kind: 'api_token', value: claims.ati });
@@ -57,7 +56,7 @@ export async function inspectAccessToken(db: Db, keys: KeyRing, issuer: string, 
     // roles the app may carry, whatever the person holds.
     let roleFilter: readonly string[] | 'all' = 'all';
     if (claims.app_instance !== undefined) {
-      const client = await findAuthorizationClient(db, claims.cid, issuer);
+      const client = await findAuthorizationClient(db, claims.cid, verifier.issuer);
       if (client?.appInstance !== claims.app_instance) throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
       roleFilter = client.roleFilter;
     }

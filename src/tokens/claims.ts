@@ -4,7 +4,7 @@ import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 import { fail, OrgAuthError } from '../errors/errors.js';
-import { createVerifiedTokenCache } from './verified-tokens.js';
+import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-tokens.js';
 
 /** Clock skew tolerated between nodes for `iat`: a token issued later than this ahead of us is not valid yet. */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
@@ -57,10 +57,20 @@ function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-const verified = createVerifiedTokenCache<AccessTokenClaims>();
+/** What verifying an access token needs: the keys, the issuer, and the signatures this node has checked. */
+export interface AccessTokenVerifier {
+  readonly keys: KeyRing;
+  readonly issuer: string;
+  readonly verified: VerifiedTokenCache<AccessTokenClaims>;
+}
+
+export function createAccessTokenVerifier(keys: KeyRing, issuer: string): AccessTokenVerifier {
+  return { keys, issuer, verified: createVerifiedTokenCache<AccessTokenClaims>() };
+}
 
 /** Verifies signature, algorithm, issuer and lifetime; maps every failure to a 401 from the catalogue. */
-export async function verifyAccessToken(keys: KeyRing, issuer: string, token: string): Promise<AccessTokenClaims> {
+export async function verifyAccessToken(verifier: AccessTokenVerifier, token: string): Promise<AccessTokenClaims> {
+  const { keys, issuer, verified } = verifier;
   const known = verified.get(token);
   if (known && known.claims.iss === issuer && keys.signingKeys().some((key) => key.kid === known.kid)) {
     checkLifetime(known.claims);

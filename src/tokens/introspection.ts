@@ -46,7 +46,7 @@ export async function introspect(deps: TokenServiceDeps, client: AuthenticatedCl
     // The client's own row was read during this request (or vouched for by its epoch): as fresh as a
     // database read when the token is the client's own.
     const known = { app: client.app, ...(deps.denials && client.revocations ? { denials: { cache: deps.denials, seen: client.revocations } } : {}) };
-    const { claims, caller } = await inspectAccessToken(deps.db, deps.keys, deps.issuer, token, known);
+    const { claims, caller } = await inspectAccessToken(deps.db, deps.accessTokens, token, known);
     if (caller.orgId !== orgId) return INACTIVE;
     return {
       active: true,
@@ -106,7 +106,7 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   }
   let claims: AccessTokenClaims;
   try {
-    claims = await verifyAccessToken(deps.keys, deps.issuer, token);
+    claims = await verifyAccessToken(deps.accessTokens, token);
   } catch (error) {
     if (isOrgAuthError(error)) return; // expired, forged or foreign: nothing to revoke
     throw error;

@@ -59,7 +59,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   });
 
   const deps: TokenServiceDeps = {
-    db: services.db, keys: services.keys, issuer: services.config.issuer, verify: services.verify, usage: services.usage, epochs: services.epochs,
+    db: services.db, keys: services.keys, issuer: services.config.issuer, accessTokens: services.accessTokens, verify: services.verify, usage: services.usage, epochs: services.epochs,
     ...(services.clients ? { clients: services.clients } : {}),
     ...(services.denials ? { denials: services.denials } : {}),
   };

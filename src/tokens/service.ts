@@ -13,7 +13,7 @@ import { matchSecret } from '../oauth-apps/secret-service.js';
 import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
 import { findAppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
 import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
-import { signAccessToken } from './claims.js';
+import { signAccessToken, type AccessTokenVerifier } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
 import type { ClientCache } from './client-cache.js';
@@ -24,6 +24,8 @@ export interface TokenServiceDeps {
   readonly db: Db;
   readonly keys: KeyRing;
   readonly issuer: string;
+  /** Verifies presented access tokens (introspection, revocation). */
+  readonly accessTokens: AccessTokenVerifier;
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   /** This node's copies of apps (with Redis only): see client-gate.ts. */

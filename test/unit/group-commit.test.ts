@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Db, Tx } from '../../src/db/database.js';
-import { writeTransaction } from '../../src/db/group-commit.js';
+import { withCommitQueue, writeTransaction } from '../../src/db/group-commit.js';
 
 interface Harness {
   db: Db;
@@ -31,7 +31,7 @@ function openHarness(): Harness {
       return file.prepare(text);
     },
   };
-  const db = new Kysely({ dialect: new SqliteDialect({ database: logged }) }) as unknown as Db;
+  const db = withCommitQueue(new Kysely({ dialect: new SqliteDialect({ database: logged }) }));
   return { db, log, rows: () => (file.prepare('SELECT id FROM item ORDER BY id').all() as { id: number }[]).map((r) => r.id) };
 }
 

@@ -1,7 +1,9 @@
 // The secret lifecycle table and the state it reads off the stored secrets: pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidAt, LIFECYCLE, stateOf, transitionFor, type SecretChange, type SecretLike, type SecretState, type Transition } from '../../src/oauth-apps/lifecycle.js';
+import {
+  isValidAt, LIFECYCLE, planChange, stateOf, transitionFor, type RowOperation, type SecretChange, type SecretLike, type SecretState,
+} from '../../src/oauth-apps/lifecycle.js';
 
 const now = 1_000_000;
 const current: SecretLike = { id: 'c', status: 'current', expires_at: null };
@@ -40,18 +42,57 @@ describe('lifecycle transitions', () => {
   });
 });
 
-/** The valid secrets after a transition, written out from its `existing` and `addsCurrent` fields. */
-function apply(secrets: readonly SecretLike[], transition: Exclude<Transition, { refuse: unknown }>, grace: number): SecretLike[] {
-  const kept = secrets.flatMap((s): SecretLike[] => {
-    switch (transition.existing) {
-      case 'killAll': return [];
-      case 'killPrevious': return s.status === 'current' ? [s] : [];
-      case 'demoteCurrent': return s.status === 'current' ? [{ id: s.id, status: 'previous', expires_at: now + grace }] : [];
-      case 'keep': return [s];
+/** The secret rows after a plan's operations, applied the way the secret store applies them. */
+function applyOperations(secrets: readonly SecretLike[], operations: readonly RowOperation[]): SecretLike[] {
+  let rows = [...secrets];
+  for (const operation of operations) {
+    switch (operation.op) {
+      case 'demote': rows = rows.map((s) => (s.id === operation.id ? { id: s.id, status: 'previous', expires_at: operation.expiresAt } : s)); break;
+      case 'delete': rows = rows.filter((s) => !operation.ids.includes(s.id)); break;
+      case 'insertCurrent': rows = [...rows, { id: 'new', status: 'current', expires_at: null }]; break;
+    }
+  }
+  return rows;
+}
+
+function accepted(plan: ReturnType<typeof planChange>): Exclude<ReturnType<typeof planChange>, { refuse: unknown }> {
+  if ('refuse' in plan) assert.fail(`refused: ${plan.refuse}`);
+  return plan;
+}
+
+describe('row operations planned from the lifecycle table', () => {
+  it('rotate demotes the current secret until the grace ends, then adds the new one', () => {
+    const plan = accepted(planChange([current], 'rotate', now, 60));
+    assert.deepEqual(plan.operations, [{ op: 'demote', id: 'c', expiresAt: now + 60 }, { op: 'insertCurrent' }]);
+    assert.deepEqual(plan.killedIds, []);
+  });
+
+  it('regenerate during a rotation deletes both valid secrets and reports both as killed', () => {
+    const plan = accepted(planChange([current, previousLive], 'regenerate', now, 0));
+    assert.deepEqual(plan.operations, [{ op: 'delete', ids: ['c', 'p'] }, { op: 'insertCurrent' }]);
+    assert.deepEqual(plan.killedIds, ['c', 'p']);
+  });
+
+  it('deleteOld deletes only the previous secret, and without one writes nothing', () => {
+    assert.deepEqual(accepted(planChange([current, previousLive], 'deleteOld', now, 0)).operations, [{ op: 'delete', ids: ['p'] }]);
+    const noop = accepted(planChange([current], 'deleteOld', now, 0));
+    assert.deepEqual(noop.operations, []);
+    assert.deepEqual(noop.killedIds, []);
+  });
+
+  it('every change sweeps a previous secret whose grace ended, without counting it as killed', () => {
+    for (const change of ['regenerate', 'replace', 'rotate', 'deleteOld'] as const) {
+      const plan = accepted(planChange([current, previousExpired], change, now, 60));
+      const deleted = plan.operations.flatMap((o) => (o.op === 'delete' ? o.ids : []));
+      assert.ok(deleted.includes('x'), change);
+      assert.ok(!plan.killedIds.includes('x'), change);
     }
   });
-  return transition.addsCurrent ? [...kept, { id: 'new', status: 'current', expires_at: null }] : kept;
-}
+
+  it('passes the table\'s refusal through without operations', () => {
+    assert.deepEqual(planChange([current, previousLive], 'rotate', now, 60), { refuse: 'ROTATION_IN_PROGRESS' });
+  });
+});
 
 describe('the lifecycle table as a whole', () => {
   const examples: Record<SecretState, SecretLike[]> = { single: [current], rotating: [current, previousLive] };
@@ -60,10 +101,10 @@ describe('the lifecycle table as a whole', () => {
   it('leads every accepted change to the state its row names, with exactly one current secret', () => {
     for (const state of ['single', 'rotating'] as const) {
       for (const change of changes) {
-        const transition = LIFECYCLE[state][change];
-        if ('refuse' in transition) continue;
-        const after = apply(examples[state], transition, 60);
-        assert.equal(stateOf(after, now), transition.next, `${state} + ${change}`);
+        const plan = planChange(examples[state], change, now, 60);
+        if ('refuse' in plan) continue;
+        const after = applyOperations(examples[state], plan.operations);
+        assert.equal(stateOf(after, now), plan.next, `${state} + ${change}`);
         assert.equal(after.filter((s) => s.status === 'current').length, 1, `${state} + ${change}`);
         assert.ok(after.length <= 2, 'never more than two valid secrets');
       }
