@@ -82,6 +82,7 @@ export function ratios(summaries: Summary[]): Record<string, number | undefined>
     'client_credentials orgauth/ceiling': ratio(find(summaries, 'orgauth', 'client_credentials'), find(summaries, 'ceiling', 'client_credentials')),
     'client_credentials oidc-provider/ceiling': ratio(find(summaries, 'oidc-provider', 'client_credentials'), find(summaries, 'ceiling', 'client_credentials')),
     'introspect orgauth / hello ceiling': ratio(find(summaries, 'orgauth', 'introspect'), find(summaries, 'ceiling', 'hello')),
+    ...grantRatios(summaries),
   };
 }
 
@@ -108,6 +109,7 @@ export function targets(summaries: Summary[], scale: ScalePoint[]): Target[] {
     { name: 'client_credentials vs oidc-provider', goal: '>= 1.5x', value: fmt(rPeer), pass: rPeer === undefined ? undefined : check(rPeer >= 1.5, clean(cc)) },
     { name: 'client_credentials p99 at 80% of max rate', goal: '< 20 ms', value: cc80 ? `${cc80.p99} ms @ ${cc80.rps}/s` : 'n/a', pass: cc80 ? check(cc80.p99 < 20, clean(cc80)) : undefined },
     { name: 'introspection vs bare hello', goal: '>= 0.5x', value: fmt(rIntro), pass: rIntro === undefined ? undefined : check(rIntro >= 0.5, clean(intro)) },
+    ...grantTargets(summaries),
     { name: 'PUT regenerate throughput', goal: '>= 1000/s', value: put ? `${put.rps}/s` : 'n/a', pass: put ? check(put.rps >= 1000, clean(put)) : undefined },
     {
       scale: true,
@@ -118,6 +120,26 @@ export function targets(summaries: Summary[], scale: ScalePoint[]): Target[] {
     },
     { scale: true, name: 'RSS at 1M apps', goal: '< 300 MB', value: s1m?.rssMb !== undefined ? `${s1m.rssMb} MB (${s1m.apps} apps)` : 'n/a (--scale)', pass: s1m?.rssMb !== undefined && official ? s1m.rssMb < 300 : undefined },
   ];
+}
+
+/** The grants people use (bench/grants.ts) against oidc-provider, and the API-token exchange against the ceiling. */
+const GRANTS = ['authorization_code', 'refresh_token'];
+
+function grantRatios(summaries: Summary[]): Record<string, number | undefined> {
+  return {
+    ...Object.fromEntries(GRANTS.map((g) => [`${g} orgauth/oidc-provider`, ratio(find(summaries, 'orgauth', g), find(summaries, 'oidc-provider', g))])),
+    'api_token orgauth/ceiling client_credentials': ratio(find(summaries, 'orgauth', 'api_token'), find(summaries, 'ceiling', 'client_credentials')),
+  };
+}
+
+/** A peer with errors would flatter the ratio, so both sides must be error-free. */
+function grantTargets(summaries: Summary[]): Target[] {
+  return GRANTS.map((g) => {
+    const org = find(summaries, 'orgauth', g);
+    const peer = find(summaries, 'oidc-provider', g);
+    const r = ratio(org, peer);
+    return { name: `${g} vs oidc-provider`, goal: '>= 1.5x', value: fmt(r), pass: r === undefined ? undefined : clean(org) && clean(peer) ? r >= 1.5 : false };
+  });
 }
 
 function table(headers: string[], rows: string[][]): string {

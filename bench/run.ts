@@ -8,8 +8,9 @@ import { parseArgs } from 'node:util';
 import type { Request } from 'autocannon';
 import { basic, clientCredentialsRequests, FORM, measure, measurePaced, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, bootstrap, freshPostgres, orgauthEnv, startOrgauth, TokenSource } from './orgauth.js';
+import { orgauthGrantWorkloads, peerGrantWorkloads, peerSignInEnv } from './grants.js';
 import { freePort, rssMb, startServer, stopServer, type Server } from './proc.js';
-import { machine, render, summarize, writeResults, type Sample, type ScalePoint } from './report.js';
+import { machine, ratios, render, summarize, targets, writeResults, type Sample, type ScalePoint } from './report.js';
 import { runScale } from './scale.js';
 import { seedHttp, type App } from './seed.js';
 
@@ -63,6 +64,8 @@ interface Workload {
   url: string;
   /** Built fresh for each run (management tokens may have been renewed). */
   requests: () => Promise<Request[]>;
+  /** Workloads that prepare what each run consumes (codes, refresh-token chains) measure themselves. */
+  measure?: (o: { durationS: number; connections: number }) => Promise<Measurement>;
 }
 
 async function probe(url: string, r: Request): Promise<{ status: number; body: string }> {
@@ -72,7 +75,7 @@ async function probe(url: string, r: Request): Promise<{ status: number; body: s
 
 async function run(w: Workload, round: number, durationS = opt.durationS, rate?: { overallRate: number; paced: boolean }, label = w.name, connections = opt.connections): Promise<Measurement> {
   const load = { url: w.url, connections, durationS, requests: await w.requests() };
-  const m = rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
+  const m = w.measure ? await w.measure({ durationS, connections }) : rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
   const dead = servers.find((s) => s.name === w.server && (s.child.exitCode !== null || s.child.signalCode !== null));
   if (dead) throw new Error(`${dead.name} died during ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   if (round > 0) samples.push({ server: w.server, workload: label, round, m });
@@ -167,6 +170,7 @@ async function prepareOrgauth(): Promise<{ workloads: Workload[]; creds: Cred[] 
       requests: async () => { const h = { ...(await bearer()), 'content-type': 'application/json' }; return regenPool.map((a) => ({ method: 'PUT', path: `${appsPath}/${a.clientId}/secret`, headers: h, body: '{}' })); },
     },
     { server: 'orgauth', name: 'list_apps', url: server.url, requests: async () => [{ method: 'GET', path: `${appsPath}?pageLimit=50`, headers: await bearer() }] },
+    ...(await orgauthGrantWorkloads({ root: ROOT, env, url: server.url, orgId: boot.orgId, bearer: () => tokens.get(), notes, log })),
   ];
 
   const workloads: Workload[] = [];
@@ -241,7 +245,7 @@ async function preparePeers(creds: Cred[]): Promise<Workload[]> {
   writeFileSync(clientsFile, JSON.stringify(creds));
   const tsx = ['--import', 'tsx'];
   const opPort = await freePort();
-  const op = await startServer({ name: 'oidc-provider', args: [...tsx, 'bench/servers/oidc-provider.ts'], env: { PORT: String(opPort), BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production' }, port: opPort, readyPath: '/.well-known/openid-configuration', cwd: ROOT });
+  const op = await startServer({ name: 'oidc-provider', args: [...tsx, 'bench/servers/oidc-provider.ts'], env: { PORT: String(opPort), BENCH_CLIENTS_FILE: clientsFile, NODE_ENV: 'production', ...peerSignInEnv() }, port: opPort, readyPath: '/.well-known/openid-configuration', cwd: ROOT });
   servers.push(op);
   const ceilPort = await freePort();
   const ceil = await startServer({ name: 'ceiling', args: [...tsx, 'bench/servers/ceiling.ts'], env: { PORT: String(ceilPort) }, port: ceilPort, readyPath: '/hello', cwd: ROOT });
@@ -251,6 +255,7 @@ async function preparePeers(creds: Cred[]): Promise<Workload[]> {
     { server: 'oidc-provider', name: 'client_credentials', url: op.url, requests: async () => clientCredentialsRequests('/token', creds) },
     { server: 'ceiling', name: 'client_credentials', url: ceil.url, requests: async () => clientCredentialsRequests('/token', creds) },
     { server: 'ceiling', name: 'hello', url: ceil.url, requests: async () => [{ method: 'GET', path: '/hello' }] },
+    ...(await peerGrantWorkloads(op.url, notes, log)),
   ];
 }
 
@@ -317,7 +322,7 @@ async function main(): Promise<void> {
   const summaries = summarize(samples);
   console.log(render(summaries, [], notes, 'compare'));
   console.log(`\nRSS after the run (MB): ${JSON.stringify(rss)}`);
-  const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'compare', started, machine: machine(), options: opt, database: process.env.BENCH_DATABASE_URL ? 'postgresql' : 'sqlite', rssMb: rss, summaries, samples, notes });
+  const file = writeResults(path.join(ROOT, 'bench/results'), { kind: 'compare', started, machine: machine(), options: opt, database: process.env.BENCH_DATABASE_URL ? 'postgresql' : 'sqlite', rssMb: rss, summaries, ratios: ratios(summaries), targets: targets(summaries, []), samples, notes });
   log(`raw results: ${path.relative(ROOT, file)}`);
 }
 

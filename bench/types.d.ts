@@ -73,5 +73,17 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration: Record<string, unknown>);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+  }
+}
+
+// The default adapter's store, enlarged for the bench's pre-minted codes (servers/oidc-provider.ts).
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  export function setStorage(store: unknown): void;
+}
+
+declare module 'oidc-provider/lib/helpers/lru.js' {
+  export default class LRU {
+    constructor(options: { maxSize: number });
   }
 }
