@@ -77,9 +77,11 @@ declare module 'oidc-provider' {
   }
 }
 
-// The default adapter's store, enlarged for the bench's pre-minted codes (servers/oidc-provider.ts).
+// oidc-provider's default adapter and its store, which servers/oidc-provider.ts enlarges.
 declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
-  export function setStorage(store: unknown): void;
+  export default class MemoryAdapter {
+    constructor(model: string, store: unknown, clockTolerance?: number);
+  }
 }
 
 declare module 'oidc-provider/lib/helpers/lru.js' {

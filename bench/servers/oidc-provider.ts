@@ -8,8 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import Provider from 'oidc-provider';
-// The default adapter, with room for the bench's pre-minted codes (its store keeps 1 000 entries).
-import { setStorage } from 'oidc-provider/lib/adapters/memory_adapter.js';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
 import { extraClaims, personClaims, personIdTokenClaims, PEER_RESOURCE, PEER_SCOPE } from '../claims.js';
 
@@ -28,11 +27,12 @@ const creds = JSON.parse(readFileSync(process.env.BENCH_CLIENTS_FILE ?? '', 'utf
 const signIn = process.env.BENCH_SIGNIN_CLIENT ? (JSON.parse(process.env.BENCH_SIGNIN_CLIENT) as SignInClient) : undefined;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'peer-key-1', alg: 'RS256', use: 'sig' };
-const STORE_ENTRIES = Number(process.env.BENCH_PEER_STORE_ENTRIES ?? 2_000_000);
-
-setStorage(new LRU({ maxSize: STORE_ENTRIES }));
+// The default adapter (in memory) with a larger store: its own keeps 1 000 entries, fewer than the
+// codes the bench mints before a run, so older codes would be evicted before they are redeemed.
+const store = new LRU({ maxSize: 2_000_000 });
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
+  adapter: (model: string) => new MemoryAdapter(model, store),
   clients: [
     ...creds.map((c) => ({
       client_id: c.clientId,
