@@ -19,8 +19,9 @@ const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
 /** Both servers' authorization codes live 60 s: a pool is minted right before the run that uses it. */
 const CODE_TTL_S = 60;
 /**
- * Codes minted per run: the highest rate of redemption requests seen so far × duration × this, plus
- * 10 per connection. A run that comes within 10% of its pool is run once more with a pool sized from it.
+ * Codes minted per run: the highest rate of successful redemptions seen so far × duration × this,
+ * plus 10 per connection, at most what can be minted while the first code is still alive. A run that
+ * comes within 10% of its pool is run once more with twice the rate.
  */
 const POOL_MARGIN = 2;
 const MINT_CONCURRENCY = 16;
@@ -184,7 +185,23 @@ async function grantWorkloads(t: SignedIn, notes: string[], log: Log): Promise<G
 }
 
 function codeWorkload(t: SignedIn, notes: string[], log: Log): GrantWorkload {
+  /** Successful redemptions per second to size the next pool for; codes minted per second. */
   let rate = 0;
+  let mintRate = 0;
+  /** One autocannon run over `pool` fresh codes; `exhausted` when it came within 10% of them. */
+  const runOver = async (pool: number, durationS: number, connections: number): Promise<{ m: Measurement; exhausted: boolean }> => {
+    const t0 = performance.now();
+    const codes = await mintCodes(t, pool);
+    const mintS = (performance.now() - t0) / 1000;
+    mintRate = pool / mintS;
+    log(`${t.server} authorization_code: minted ${pool} codes in ${mintS.toFixed(1)} s (${Math.round(mintRate)}/s)`);
+    const m = await measure({ url: t.url, connections, durationS, requests: codes.map((c) => redemptionRequest(t, c)) });
+    // Each connection cycles through its own slice of the pool: near its end, some may have wrapped.
+    const exhausted = m.total > pool * 0.9;
+    const ok = m.rps;
+    rate = exhausted ? 2 * Math.max(rate, ok) : Math.max(rate, ok);
+    return { m, exhausted };
+  };
   return {
     server: t.server,
     name: 'authorization_code',
@@ -192,28 +209,24 @@ function codeWorkload(t: SignedIn, notes: string[], log: Log): GrantWorkload {
     requests: async () => (await mintCodes(t, 1)).map((c) => redemptionRequest(t, c)),
     measure: async ({ durationS, connections }) => {
       if (rate === 0) {
-        const codes = await mintCodes(t, connections * CALIBRATION_CODES_PER_CONNECTION);
-        const m = await measure({ url: t.url, connections, durationS: CALIBRATION_S, requests: codes.map((c) => redemptionRequest(t, c)) });
-        rate = m.total / m.durationS;
+        await runOver(connections * CALIBRATION_CODES_PER_CONNECTION, CALIBRATION_S, connections);
         log(`${t.server} authorization_code: calibration ${Math.round(rate)} redemptions/s`);
       }
       for (let attempt = 1; ; attempt++) {
-        const pool = Math.ceil(rate * durationS * POOL_MARGIN) + 10 * connections;
-        const t0 = performance.now();
-        const codes = await mintCodes(t, pool);
-        const mintS = (performance.now() - t0) / 1000;
-        log(`${t.server} authorization_code: minted ${pool} codes in ${mintS.toFixed(1)} s (${Math.round(pool / mintS)}/s)`);
-        if (mintS + durationS > CODE_TTL_S - 5) notes.push(`${t.server} authorization_code: minting ${pool} codes took ${mintS.toFixed(1)} s, so the first ones were close to their ${CODE_TTL_S} s lifetime by the end of the run`);
-        const m = await measure({ url: t.url, connections, durationS, requests: codes.map((c) => redemptionRequest(t, c)) });
-        rate = Math.max(rate, m.total / m.durationS);
-        // Each connection cycles through its own slice of the pool: near its end, some may have wrapped.
-        const nearlyUsed = m.total > pool * 0.9;
-        if (!nearlyUsed) return m;
+        let pool = Math.ceil(rate * durationS * POOL_MARGIN) + 10 * connections;
+        // The first code minted must still be alive when the run ends.
+        const mintable = Math.floor(mintRate * (CODE_TTL_S - durationS - 10));
+        if (pool > mintable && mintable > 0) {
+          notes.push(`${t.server} authorization_code: pool capped at ${mintable} codes (${Math.round(mintRate)} minted/s, ${CODE_TTL_S} s lifetime) instead of ${pool}`);
+          pool = mintable;
+        }
+        const { m, exhausted } = await runOver(pool, durationS, connections);
+        if (!exhausted) return m;
         if (attempt === 2) {
           notes.push(`${t.server} authorization_code: ${m.total} requests over a pool of ${pool} codes; reused codes count as errors`);
           return m;
         }
-        log(`${t.server} authorization_code: ${m.total} requests used more than 90% of the ${pool} codes; run again with a pool sized from this run`);
+        log(`${t.server} authorization_code: ${m.total} requests used more than 90% of the ${pool} codes; run again with a larger pool`);
       }
     },
   };

@@ -74,7 +74,7 @@ async function probe(url: string, r: Request): Promise<{ status: number; body: s
 }
 
 async function run(w: Workload, round: number, durationS = opt.durationS, rate?: { overallRate: number; paced: boolean }, label = w.name, connections = opt.connections): Promise<Measurement> {
-  const load = { url: w.url, connections, durationS, requests: await w.requests() };
+  const load = { url: w.url, connections, durationS, requests: w.measure ? [] : await w.requests() };
   const m = w.measure ? await w.measure({ durationS, connections }) : rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
   const dead = servers.find((s) => s.name === w.server && (s.child.exitCode !== null || s.child.signalCode !== null));
   if (dead) throw new Error(`${dead.name} died during ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
