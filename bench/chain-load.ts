@@ -32,7 +32,8 @@ interface Step {
 /**
  * Runs the chains for `durationS`; a chain stops sending when the time is up and its last response
  * still counts. A failed step (non-2xx, no next state, socket error) is an error and the chain takes
- * a spare start, or ends when none is left. rps is 2xx steps over the time until the last response.
+ * a spare start, or ends when none is left. rps is 2xx steps over the time until the last response
+ * (at least `durationS`).
  */
 export async function measureChains(opts: ChainOptions): Promise<Measurement> {
   if (opts.starts.length === 0) throw new Error('measureChains: no chains');
@@ -80,7 +81,7 @@ export async function measureChains(opts: ChainOptions): Promise<Measurement> {
       last = Math.max(last, t1);
       histogram.record(Math.max(1, Math.round((t1 - t0) * 1000)));
       if (step) statusCodes[step.status] = (statusCodes[step.status] ?? 0) + 1;
-      const next = step && step.status >= 200 && step.status < 300 ? opts.next(step.body) : undefined;
+      const next = step && step.status >= 200 && step.status < 300 ? nextState(opts, step.body) : undefined;
       if (next !== undefined) {
         ok += 1;
         state = next;
@@ -93,7 +94,8 @@ export async function measureChains(opts: ChainOptions): Promise<Measurement> {
 
   await Promise.all(opts.starts.map(chain));
   agent.destroy();
-  const elapsedS = Math.max(0.001, (last - start) / 1000);
+  // Chains that ran out of spares early do not shorten the run.
+  const elapsedS = Math.max(opts.durationS, (last - start) / 1000);
   const total = histogram.count;
   const ms = (p: number): number => Math.round(histogram.percentile(p) / 100) / 10;
   return {
@@ -107,4 +109,13 @@ export async function measureChains(opts: ChainOptions): Promise<Measurement> {
     durationS: elapsedS,
     statusCodes,
   };
+}
+
+/** A body the caller cannot read (not JSON, say) is a failed step, not a failed run. */
+function nextState(opts: ChainOptions, body: string): string | undefined {
+  try {
+    return opts.next(body);
+  } catch {
+    return undefined;
+  }
 }

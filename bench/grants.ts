@@ -233,7 +233,7 @@ function codeWorkload(t: SignedIn, notes: string[], log: Log): GrantWorkload {
 }
 
 function refreshWorkload(t: SignedIn): GrantWorkload {
-  /** Refresh tokens to start the chains from: one redemption each, `spare` extra per chain. */
+  /** Refresh tokens for the chains and their spares, one code redemption each. */
   const startTokens = async (n: number): Promise<string[]> => {
     const codes = await mintCodes(t, n);
     const tokens: string[] = [];
