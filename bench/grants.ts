@@ -38,7 +38,9 @@ export interface GrantWorkload {
   url: string;
   /** One request, for a probe. */
   requests: () => Promise<Request[]>;
-  /** One measured run; prepares what the run consumes (codes, refresh tokens) first. */
+  /** Makes what the next run consumes (codes, the chains' refresh tokens), outside the measured run. */
+  prepare: (o: { durationS: number; connections: number }) => Promise<void>;
+  /** One measured run over what `prepare` made. */
   measure: (o: { durationS: number; connections: number }) => Promise<Measurement>;
 }
 
@@ -188,46 +190,57 @@ function codeWorkload(t: SignedIn, notes: string[], log: Log): GrantWorkload {
   /** Successful redemptions per second to size the next pool for; codes minted per second. */
   let rate = 0;
   let mintRate = 0;
-  /** One autocannon run over `pool` fresh codes; `exhausted` when it came within 10% of them. */
-  const runOver = async (pool: number, durationS: number, connections: number): Promise<{ m: Measurement; exhausted: boolean }> => {
+  let pool: Code[] = [];
+  const mint = async (n: number): Promise<void> => {
     const t0 = performance.now();
-    const codes = await mintCodes(t, pool);
+    pool = await mintCodes(t, n);
     const mintS = (performance.now() - t0) / 1000;
-    mintRate = pool / mintS;
-    log(`${t.server} authorization_code: minted ${pool} codes in ${mintS.toFixed(1)} s (${Math.round(mintRate)}/s)`);
-    const m = await measure({ url: t.url, connections, durationS, requests: codes.map((c) => redemptionRequest(t, c)) });
+    mintRate = n / mintS;
+    log(`${t.server} authorization_code: minted ${n} codes in ${mintS.toFixed(1)} s (${Math.round(mintRate)}/s)`);
+  };
+  const poolSize = (durationS: number, connections: number): number => {
+    const wanted = Math.ceil(rate * durationS * POOL_MARGIN) + 10 * connections;
+    // The first code minted must still be alive when the run ends.
+    const mintable = Math.floor(mintRate * (CODE_TTL_S - durationS - 10));
+    if (wanted <= mintable || mintable <= 0) return wanted;
+    notes.push(`${t.server} authorization_code: pool capped at ${mintable} codes (${Math.round(mintRate)} minted/s, ${CODE_TTL_S} s lifetime) instead of ${wanted}`);
+    return mintable;
+  };
+  /** One autocannon run over the pool, which it uses up; `exhausted` when it came within 10% of its end. */
+  const runOverPool = async (durationS: number, connections: number): Promise<{ m: Measurement; exhausted: boolean }> => {
+    const size = pool.length;
+    const requests = pool.map((c) => redemptionRequest(t, c));
+    pool = [];
+    const m = await measure({ url: t.url, connections, durationS, requests });
     // Each connection cycles through its own slice of the pool: near its end, some may have wrapped.
-    const exhausted = m.total > pool * 0.9;
-    const ok = m.rps;
-    rate = exhausted ? 2 * Math.max(rate, ok) : Math.max(rate, ok);
+    const exhausted = m.total > size * 0.9;
+    rate = exhausted ? 2 * Math.max(rate, m.rps) : Math.max(rate, m.rps);
     return { m, exhausted };
+  };
+  const prepare = async ({ durationS, connections }: { durationS: number; connections: number }): Promise<void> => {
+    if (rate === 0) {
+      await mint(connections * CALIBRATION_CODES_PER_CONNECTION);
+      await runOverPool(CALIBRATION_S, connections);
+      log(`${t.server} authorization_code: calibration ${Math.round(rate)} redemptions/s`);
+    }
+    await mint(poolSize(durationS, connections));
   };
   return {
     server: t.server,
     name: 'authorization_code',
     url: t.url,
     requests: async () => (await mintCodes(t, 1)).map((c) => redemptionRequest(t, c)),
-    measure: async ({ durationS, connections }) => {
-      if (rate === 0) {
-        await runOver(connections * CALIBRATION_CODES_PER_CONNECTION, CALIBRATION_S, connections);
-        log(`${t.server} authorization_code: calibration ${Math.round(rate)} redemptions/s`);
-      }
-      for (let attempt = 1; ; attempt++) {
-        let pool = Math.ceil(rate * durationS * POOL_MARGIN) + 10 * connections;
-        // The first code minted must still be alive when the run ends.
-        const mintable = Math.floor(mintRate * (CODE_TTL_S - durationS - 10));
-        if (pool > mintable && mintable > 0) {
-          notes.push(`${t.server} authorization_code: pool capped at ${mintable} codes (${Math.round(mintRate)} minted/s, ${CODE_TTL_S} s lifetime) instead of ${pool}`);
-          pool = mintable;
-        }
-        const { m, exhausted } = await runOver(pool, durationS, connections);
-        if (!exhausted) return m;
-        if (attempt === 2) {
-          notes.push(`${t.server} authorization_code: ${m.total} requests over a pool of ${pool} codes; reused codes count as errors`);
-          return m;
-        }
-        log(`${t.server} authorization_code: ${m.total} requests used more than 90% of the ${pool} codes; run again with a larger pool`);
-      }
+    prepare,
+    measure: async (o) => {
+      if (pool.length === 0) await prepare(o);
+      const first = await runOverPool(o.durationS, o.connections);
+      if (!first.exhausted) return first.m;
+      // Rare once the rate is known; this minting happens between the two runs.
+      log(`${t.server} authorization_code: ${first.m.total} requests used more than 90% of the pool; run again with a larger one`);
+      await mint(poolSize(o.durationS, o.connections));
+      const again = await runOverPool(o.durationS, o.connections);
+      if (again.exhausted) notes.push(`${t.server} authorization_code: ${again.m.total} requests came within 10% of the pool's end; reused codes count as errors`);
+      return again.m;
     },
   };
 }
@@ -243,18 +256,25 @@ function refreshWorkload(t: SignedIn): GrantWorkload {
     }
     return tokens;
   };
+  let tokens: string[] = [];
+  const prepare = async ({ connections }: { durationS: number; connections: number }): Promise<void> => {
+    tokens = await startTokens(connections * 2);
+  };
   return {
     server: t.server,
     name: 'refresh_token',
     url: t.url,
     requests: async () => (await startTokens(1)).map((rt) => refreshRequest(t, rt)),
-    measure: async ({ durationS, connections }) => {
-      const tokens = await startTokens(connections * 2);
+    prepare,
+    measure: async (o) => {
+      if (tokens.length === 0) await prepare(o);
+      const own = tokens;
+      tokens = [];
       return measureChains({
         url: t.url,
-        durationS,
-        starts: tokens.slice(0, connections),
-        spares: tokens.slice(connections),
+        durationS: o.durationS,
+        starts: own.slice(0, o.connections),
+        spares: own.slice(o.connections),
         request: (rt) => refreshRequest(t, rt),
         next: (body) => (JSON.parse(body) as TokenBody).refresh_token,
       });

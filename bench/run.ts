@@ -64,7 +64,9 @@ interface Workload {
   url: string;
   /** Built fresh for each run (management tokens may have been renewed). */
   requests: () => Promise<Request[]>;
-  /** Workloads that prepare what each run consumes (codes, refresh-token chains) measure themselves. */
+  /** Runs before each run, outside the measured window (e.g. minting single-use codes). */
+  prepare?: (o: { durationS: number; connections: number }) => Promise<void>;
+  /** Measures the run itself instead of autocannon (e.g. chains that send the previous response's token). */
   measure?: (o: { durationS: number; connections: number }) => Promise<Measurement>;
 }
 
@@ -75,6 +77,7 @@ async function probe(url: string, r: Request): Promise<{ status: number; body: s
 
 async function run(w: Workload, round: number, durationS = opt.durationS, rate?: { overallRate: number; paced: boolean }, label = w.name, connections = opt.connections): Promise<Measurement> {
   const load = { url: w.url, connections, durationS, requests: w.measure ? [] : await w.requests() };
+  await w.prepare?.({ durationS, connections });
   const m = w.measure ? await w.measure({ durationS, connections }) : rate?.paced ? await measurePaced({ ...load, overallRate: rate.overallRate }) : await measure({ ...load, ...(rate ? { overallRate: rate.overallRate } : {}) });
   const dead = servers.find((s) => s.name === w.server && (s.child.exitCode !== null || s.child.signalCode !== null));
   if (dead) throw new Error(`${dead.name} died during ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
