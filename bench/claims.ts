@@ -23,3 +23,28 @@ export function fullClaims(issuer: string, clientId: string, ttl = 600): Record<
   const iat = Math.floor(Date.now() / 1000);
   return { iss: issuer, sub: clientId, iat, exp: iat + ttl, jti: randomUUID(), ...extraClaims(clientId) };
 }
+
+/** The peer's resource server (its JWT access tokens) and the scope it grants. */
+export const PEER_RESOURCE = 'urn:orgauth:bench';
+export const PEER_SCOPE = 'csp:developer';
+
+/** Claims orgauth adds to a person's access token (src/tokens/person-tokens.ts) for its bootstrapped owner. */
+export function personClaims(username: string, clientId: string): Record<string, unknown> {
+  return {
+    azp: clientId,
+    cid: clientId,
+    context_name: PEER_ORG_ID,
+    context: PEER_ORG_ID,
+    perms: ['csp:org_owner'],
+    username,
+    acct: username,
+    domain: username.includes('@') ? username.slice(username.lastIndexOf('@') + 1) : 'orgauth',
+    app_instance: randomUUID(),
+    sid: randomUUID(),
+  };
+}
+
+/** Claims orgauth adds to a person's ID token (src/oidc/id-token.ts) besides the protocol ones. */
+export function personIdTokenClaims(username: string): Record<string, unknown> {
+  return { context_name: PEER_ORG_ID, username, acct: username, ...(username.includes('@') ? { email: username } : {}) };
+}

@@ -13,6 +13,7 @@ import { measure, measurePaced, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
 import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
+import { grantsProvider } from './grants.js';
 import { runScale } from './scale.js';
 import type { App } from './seed.js';
 import { nodeCpu, orgauthProvider, peersProvider, type BenchContext, type OrgauthDeployment, type Workload, type WorkloadProvider } from './workloads.js';
@@ -23,7 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * Workload families, in round order after the client_credentials runs. Another grant or peer
  * plugs in here: a provider returns its workloads (and targets) for the prepared deployments.
  */
-const PROVIDERS: WorkloadProvider[] = [orgauthProvider, peersProvider];
+const PROVIDERS: WorkloadProvider[] = [orgauthProvider, peersProvider, grantsProvider];
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     'skip-peers': { type: 'boolean', default: false },
     'skip-warn': { type: 'boolean', default: false },
     'skip-two-nodes': { type: 'boolean', default: false },
+    'skip-grants': { type: 'boolean', default: false },
   },
 });
 const opt = {
@@ -275,7 +277,7 @@ async function compare(started: string): Promise<void> {
     peers: new Map(),
     oidcProviderEnv: {},
   };
-  const providers = PROVIDERS.filter((p) => !(args['skip-peers'] && p === peersProvider));
+  const providers = PROVIDERS.filter((p) => !(args['skip-peers'] && p === peersProvider) && !(args['skip-grants'] && p === grantsProvider));
   for (const p of providers) Object.assign(ctx.oidcProviderEnv, p.oidcProviderEnv?.() ?? {});
   const offered: Workload[] = [];
   for (const p of providers) offered.push(...(await p.workloads(ctx)));
