@@ -2,6 +2,7 @@
 // PKCE challenge, lives at most a minute and works once. A second use revokes what the first issued
 // (RFC 6749 §4.1.2): its refresh-token family and its access token.
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
 import { claimCode, findCode } from '../authorization/store.js';
@@ -45,16 +46,18 @@ export async function authorizationCodeGrant(deps: TokenServiceDeps, grant: Gran
   };
   const access = await signPersonAccessToken(deps, person, now);
   const familyId = newFamilyId();
-  if (!(await claimCode(deps.db, codeHash, now, { familyId, accessJti: access.jti, accessExpiresAt: access.expiresAt }))) {
+  const refreshToken = client.issuesRefreshTokens ? newRefreshTokenValue() : undefined;
+  // The claim and the refresh token it yields commit together (one shared commit).
+  const redeemed = await writeTransaction(deps.db, async (trx) => {
+    if (!(await claimCode(trx, codeHash, now, { familyId, accessJti: access.jti, accessExpiresAt: access.expiresAt }))) return false;
+    if (refreshToken) await storeRefreshToken(trx, refreshToken, person, familyId, now + client.refreshTokenTTL, now);
+    return true;
+  });
+  if (!redeemed) {
     // Another request redeemed it first: that one's tokens die too.
     const used = await findCode(deps.db, codeHash);
     await revokeRedemption(deps, used?.family_id ?? null, used?.access_jti ?? null, used?.access_expires_at ?? null, now + client.refreshTokenTTL);
     throw fail('OAUTH_INVALID_GRANT', INVALID_CODE);
-  }
-  let refreshToken: string | undefined;
-  if (client.issuesRefreshTokens) {
-    refreshToken = newRefreshTokenValue();
-    await storeRefreshToken(deps.db, refreshToken, person, familyId, now + client.refreshTokenTTL, now);
   }
   return personTokenResponse(deps, person, access, refreshToken, now);
 }

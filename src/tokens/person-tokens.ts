@@ -112,7 +112,7 @@ export function refreshTokenHash(value: string): string {
   return sha256Base64url(value);
 }
 
-export async function storeRefreshToken(db: Queryable, value: string, person: PersonGrant, familyId: string, expiresAt: number, now: number): Promise<void> {
+export async function storeRefreshToken(db: Queryable, value: string, person: Pick<PersonGrant, 'grant' | 'username' | 'orgId' | 'scope' | 'authTime'>, familyId: string, expiresAt: number, now: number): Promise<void> {
   await insertRefreshToken(db, {
     token_hash: refreshTokenHash(value),
     family_id: familyId,

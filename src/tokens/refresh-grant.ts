@@ -3,6 +3,7 @@
 // membership is read again each time, and the client's secret and instance must still be the ones
 // the family may be used with.
 import { nowSeconds } from '../db/database.js';
+import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { isDenied } from '../revocation/denylist.js';
 import type { TokenParams } from './client-auth.js';
@@ -31,19 +32,27 @@ export async function refreshTokenGrant(deps: TokenServiceDeps, grant: GrantClie
   const requested = params.scope?.split(' ').filter(Boolean);
   const granted = row.scope.split(' ').filter(Boolean);
   if (requested && requested.some((word) => !granted.includes(word))) throw fail('OAUTH_INVALID_SCOPE', 'The scope asked for exceeds the scope of the sign-in');
-  if (!(await claimRefreshToken(deps.db, tokenHash, now))) {
+  const next = newRefreshTokenValue();
+  const member = { grant, username: row.username, orgId: row.org_id, authTime: row.auth_time };
+  // The claim and its successor commit together (on SQLite, in a commit shared with others arriving together: docs/design.md §6.3): a
+  // crash between them cannot leave a family whose last member is used and has no successor.
+  // The family keeps its end of life: rotation never extends a sign-in beyond refreshTokenTTL.
+  const rotated = await writeTransaction(deps.db, async (trx) => {
+    if (!(await claimRefreshToken(trx, tokenHash, now))) return false;
+    await storeRefreshToken(trx, next, { ...member, scope: granted }, row.family_id, row.expires_at, now);
+    return true;
+  });
+  if (!rotated) {
     await revokeFamily(deps.db, row.family_id, row.expires_at);
     throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   }
   const perms = await livePerms(deps.db, client, row.org_id, row.username);
   if (!perms) {
+    // Kills the successor stored above too: it is a member of the same family.
     await revokeFamily(deps.db, row.family_id, row.expires_at);
     throw fail('OAUTH_INVALID_GRANT', 'The person is no longer a member of the organization');
   }
-  const person: PersonGrant = { grant, username: row.username, orgId: row.org_id, scope: requested ?? granted, authTime: row.auth_time, perms };
+  const person: PersonGrant = { ...member, scope: requested ?? granted, perms };
   const access = await signPersonAccessToken(deps, person, now);
-  const next = newRefreshTokenValue();
-  // The family keeps its end of life: rotation never extends a sign-in beyond refreshTokenTTL.
-  await storeRefreshToken(deps.db, next, { ...person, scope: granted }, row.family_id, row.expires_at, now);
   return personTokenResponse(deps, person, access, next, now);
 }

@@ -126,6 +126,9 @@ function serverEnv(port: number, dataDir: string, uniq: string, overrides: Recor
   return env;
 }
 
+/** A start takes about a second on a quiet machine; a loaded CI machine can take tens of seconds. */
+const READY_TIMEOUT_MS = 90_000;
+
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   // ORGAUTH_TEST_DIST runs the suite against another build (e.g. an installed package).
   const dist = process.env.ORGAUTH_TEST_DIST ?? path.join(REPO_ROOT, 'dist');
@@ -232,7 +235,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   };
 
   // Wait for readiness.
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   for (;;) {
     if (exited) {
       const out = logText();
@@ -246,7 +249,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     } catch { /* not yet listening */ }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`orgauth did not answer /healthz within ${opts.readyTimeoutMs ?? 30_000} ms:\n${logText().slice(-4000)}`);
+      throw new Error(`orgauth did not answer /healthz within ${opts.readyTimeoutMs ?? READY_TIMEOUT_MS} ms:\n${logText().slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
