@@ -4,7 +4,7 @@
 // request to another origin. Skips, saying why, when chromium is not installed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { addUser, createApp, exchangeApiToken, type Admin, type TestServer, type UserCred } from './helpers/index.js';
 import { assertSecretRefused, assertSecretWorks, startRoomyServer, suppliedSecret } from './helpers/lifecycle.js';
 import { newPassword, setPassword } from './helpers/signin.js';
@@ -96,6 +96,41 @@ async function confirm(page: Page, action: string): Promise<void> {
   await assertAccessible(page, `confirmation of ${action}`);
   await dialog.getByRole('button', { name: action, exact: true }).click();
   await dialog.waitFor({ state: 'detached' });
+}
+
+/** The 375 px check: no horizontal scrolling, and each named control lies inside the viewport's width. */
+async function assertFits375(page: Page, what: string, ...controls: Locator[]): Promise<void> {
+  const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
+  // On failure, name the outermost elements that stick out, so the message points at the CSS to fix.
+  const wide = width <= 375 ? [] : await page.evaluate(() => Array.from(document.querySelectorAll('body *'))
+    .filter((el) => el.getBoundingClientRect().right > 375 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > 375))
+    .map((el) => `${el.tagName.toLowerCase()}.${el.className}`).slice(0, 5));
+  assert.ok(width <= 375, `${what}: no horizontal scrolling at 375 px (page is ${String(width)} px wide; sticking out: ${wide.join(', ')})`);
+  for (const control of controls) {
+    const box = await control.boundingBox();
+    assert.ok(box, `${what}: a main control is shown`);
+    assert.ok(box.x >= 0 && box.x + box.width <= 375, `${what}: a main control lies within 375 px (x ${box.x}, width ${box.width})`);
+  }
+}
+
+/** What a screen reader would call the focused element: its label, or its text. */
+function focusedName(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return '';
+    const labels = (el as HTMLInputElement).labels;
+    if (labels && labels.length) return labels[0]!.textContent!.trim();
+    return (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
+  });
+}
+
+/** Tab (only Tab) until the named control has focus. */
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let i = 0; i < 80; i++) {
+    if (await focusedName(page) === name) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached "${name}"`);
 }
 
 function assertClean(watch: ConsoleWatch): void {
@@ -322,6 +357,192 @@ describe('the console in Chromium', { skip }, () => {
       assert.equal(await pages.getByRole('button', { name: 'Next' }).isDisabled(), true);
       await pages.getByRole('button', { name: 'Previous' }).click();
       await pages.getByText('1–20 of 22').waitFor();
+      assertClean(watch);
+    } finally {
+      await context.close();
+    }
+  });
+  it('an owner at 375 px: sign-in pages, create and edit forms with add-on roles, dialogs, API tokens, the audit log and Not found', { timeout: 300_000 }, async () => {
+    const token = await exchangeApiToken(server, admin.apiToken);
+    const billing = await createApp(server, token, admin.orgId, {
+      id: 'console-billing', displayName: 'Billing reader',
+      allowedScopes: { organizationScopes: { roles: [{ name: 'developer' }, { name: 'billing_read_only' }] } },
+    });
+    const rolesOf = async (id: string) => {
+      const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${id}`, { token });
+      assert.equal(res.status, 200);
+      return (res.body.allowedScopes.organizationScopes.roles as Array<{ name: string }>).map((r) => r.name).sort();
+    };
+    const { context, page, watch } = await consoleContext(browser, server, 375);
+    try {
+      // A callback the console did not start: "Sign-in failed", accessible.
+      await page.goto(server.url('/console/callback?code=forged&state=forged'));
+      await page.getByRole('heading', { name: 'Sign-in failed', level: 1 }).waitFor();
+      await assertAccessible(page, 'Sign-in failed');
+      await assertFits375(page, 'Sign-in failed', page.getByRole('button', { name: 'Sign in again' }));
+      // orgauth's own login page.
+      await page.goto(server.url('/console/'));
+      await page.getByLabel('Password').waitFor();
+      await assertAccessible(page, 'login page');
+      await assertFits375(page, 'login page', page.getByLabel('Username'), page.getByRole('button', { name: 'Sign in' }));
+      await page.getByLabel('Username').fill(admin.username);
+      await page.getByLabel('Password').fill(adminPassword);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'OAuth apps', level: 1 }).waitFor();
+
+      // Edit an app holding an add-on role: the form shows it, and Save keeps it.
+      await page.goto(server.url('/console/apps/console-billing/edit'));
+      await page.getByRole('heading', { name: 'Edit Billing reader' }).waitFor();
+      assert.equal(await page.getByLabel('Add-on roles').inputValue(), 'billing_read_only', 'the form shows the add-on role');
+      await assertAccessible(page, 'edit app at 375 px');
+      await assertFits375(page, 'edit app', page.getByLabel('Display name'), page.getByLabel('Add-on roles'), page.getByRole('button', { name: 'Save changes' }));
+      await page.getByLabel('Description').fill('Reads invoices');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Reads invoices').waitFor();
+      assert.deepEqual(await rolesOf('console-billing'), ['billing_read_only', 'developer'], 'an edit in the console keeps the add-on role');
+      await assertSecretWorks(server, billing.clientId, billing.clientSecret, 'the secret after the edit');
+      // Adding one by name: a bad name meets the API's message and changes nothing; a good one is kept.
+      await page.getByRole('link', { name: 'Edit' }).click();
+      await page.getByLabel('Add-on roles').fill('billing_read_only, no_such_role');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('alert').getByText(/'no_such_role' is not an organization role/).waitFor();
+      assert.deepEqual(await rolesOf('console-billing'), ['billing_read_only', 'developer'], 'a refused save changes nothing');
+      await page.getByLabel('Add-on roles').fill('billing_read_only, support_user');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByRole('heading', { name: 'Billing reader', level: 1 }).waitFor();
+      assert.deepEqual(await rolesOf('console-billing'), ['billing_read_only', 'developer', 'support_user'], 'the added role is stored');
+
+      // Create with an add-on role, at 375 px; the one-time dialog fits too.
+      await page.getByRole('link', { name: 'Apps', exact: true }).click();
+      await page.getByRole('link', { name: 'Create app' }).click();
+      await page.getByRole('heading', { name: 'Create an OAuth app' }).waitFor();
+      await assertAccessible(page, 'create app at 375 px');
+      await assertFits375(page, 'create app', page.getByLabel('Display name'), page.getByRole('button', { name: 'Create app' }));
+      await page.getByLabel('Client id (optional)').fill('console-auditor');
+      await page.getByLabel('Display name').fill('Log auditor');
+      await page.getByLabel('Add-on roles').fill('access_log_auditor');
+      await page.getByRole('button', { name: 'Create app' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      await assertFits375(page, 'one-time secret dialog', dialog.getByRole('button', { name: 'Copy' }), dialog.getByRole('button', { name: 'Close' }));
+      server.rememberSecret(await dialog.getByLabel('Client secret').inputValue(), 'clientSecret');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await page.getByRole('heading', { name: 'Log auditor', level: 1 }).waitFor();
+      assert.deepEqual(await rolesOf('console-auditor'), ['access_log_auditor', 'developer'], 'create gives the add-on role');
+
+      // The confirmation and rotate dialogs fit.
+      await page.getByRole('button', { name: 'Regenerate secret' }).click();
+      const confirmation = page.getByRole('dialog');
+      await assertFits375(page, 'confirmation dialog', confirmation.getByRole('button', { name: 'Cancel' }), confirmation.getByRole('button', { name: 'Regenerate secret' }));
+      await confirmation.getByRole('button', { name: 'Cancel' }).click();
+      await confirmation.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotate = page.getByRole('dialog');
+      await rotate.getByLabel('New secret').waitFor();
+      await assertAccessible(page, 'rotate dialog at 375 px');
+      await assertFits375(page, 'rotate dialog', rotate.getByLabel('New secret'), rotate.getByRole('button', { name: 'Start rotation' }));
+      await rotate.getByRole('button', { name: 'Cancel' }).click();
+      await rotate.waitFor({ state: 'detached' });
+
+      // API tokens and the token's one-time dialog.
+      await page.getByRole('link', { name: 'API tokens' }).click();
+      await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
+      await assertAccessible(page, 'API tokens at 375 px');
+      await assertFits375(page, 'API tokens', page.getByLabel('Token name'), page.getByRole('button', { name: 'Create token' }));
+      await page.getByLabel('Token name').fill('phone token');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await dialog.waitFor();
+      await assertFits375(page, 'one-time token dialog', dialog.getByRole('button', { name: 'Copy' }));
+      server.rememberSecret(await dialog.getByLabel('API token').inputValue(), 'apiToken');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('row', { name: /phone token/ }).waitFor();
+      await assertFits375(page, 'API tokens with a token', page.getByRole('region', { name: 'Your API tokens' }));
+
+      // The audit log with data, then filtered.
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+      await page.getByRole('cell', { name: 'app.update' }).first().waitFor();
+      await assertAccessible(page, 'audit log at 375 px');
+      await assertFits375(page, 'audit log', page.getByLabel('Action'), page.getByRole('button', { name: 'Apply filters' }));
+      await page.getByLabel('Action').selectOption('app.update');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL(/action=app\.update/);
+      await page.getByRole('cell', { name: 'app.update' }).first().waitFor();
+      await assertAccessible(page, 'filtered audit log at 375 px');
+      await assertFits375(page, 'filtered audit log', page.getByRole('button', { name: 'Apply filters' }));
+
+      // A console path with no page.
+      await page.goto(server.url('/console/no-such-page'));
+      await page.getByRole('heading', { name: 'Not found', level: 1 }).waitFor();
+      await assertAccessible(page, 'Not found');
+      await assertFits375(page, 'Not found', page.getByRole('link', { name: 'Go to the apps' }));
+      assertClean(watch);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keyboard alone: sign in, skip link, focus on the heading, regenerate a secret, Escape closes a dialog and focus returns', { timeout: 240_000 }, async () => {
+    const token = await exchangeApiToken(server, admin.apiToken);
+    const app = await createApp(server, token, admin.orgId, { id: 'console-keys', displayName: 'Keyboard app' });
+    const { context, page, watch } = await consoleContext(browser, server, 1280);
+    try {
+      await page.goto(server.url('/console/'));
+      await page.getByLabel('Password').waitFor();
+      await tabTo(page, 'Username');
+      await page.keyboard.type(admin.username);
+      await tabTo(page, 'Password');
+      await page.keyboard.type(adminPassword);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'OAuth apps', level: 1 }).waitFor();
+
+      // The first Tab reaches the skip link; Enter puts focus on the page's heading.
+      await page.keyboard.press('Tab');
+      assert.equal(await focusedName(page), 'Skip to content', 'the first stop is the skip link');
+      await page.keyboard.press('Enter');
+      assert.equal(await focusedName(page), 'OAuth apps', 'the skip link leads to the content');
+
+      // Navigation by a link moves focus to the new page's main heading.
+      await tabTo(page, 'Keyboard app');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Keyboard app', level: 1 }).waitFor();
+      await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+      assert.equal(await focusedName(page), 'Keyboard app', 'focus is on the main heading after navigation');
+
+      // Escape closes the confirmation; focus returns to the button that opened it.
+      await tabTo(page, 'Regenerate secret');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await focusedName(page), 'Regenerate secret', 'focus back on Regenerate secret after Escape');
+      await assertSecretWorks(server, app.clientId, app.clientSecret, 'the secret after an Escaped confirmation');
+
+      // Regenerate with the keyboard: Enter, Tab to the confirm button, Enter; Escape closes the secret.
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await tabTo(page, 'Regenerate secret');
+      assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'the confirm button inside the dialog');
+      await page.keyboard.press('Enter');
+      const secretDialog = page.getByRole('dialog', { name: 'New client secret' });
+      await secretDialog.waitFor();
+      const secret = await secretDialog.getByLabel('Client secret').inputValue();
+      server.rememberSecret(secret, 'clientSecret');
+      await page.keyboard.press('Escape');
+      await secretDialog.waitFor({ state: 'detached' });
+      assert.equal(await focusedName(page), 'Regenerate secret', 'focus back on Regenerate secret after the secret dialog');
+      await assertSecretWorks(server, app.clientId, secret, 'the secret regenerated with the keyboard');
+      await assertSecretRefused(server, app.clientId, app.clientSecret, 'the secret before the keyboard regenerate');
+
+      // The rotate dialog too.
+      await tabTo(page, 'Rotate secret');
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await focusedName(page), 'Rotate secret', 'focus back on Rotate secret after Escape');
       assertClean(watch);
     } finally {
       await context.close();

@@ -1,7 +1,7 @@
 // The apps pages: the list (search, paging), one app (settings, secrets, actions), create and edit.
 import { checkbox, field, formatDuration, formatTime, h, replace } from './dom.js';
 import { api, orgPath } from './api.js';
-import { announce, confirmAction, errorBox, pageHeading, pager, showSecretOnce, tableWrap } from './ui.js';
+import { announce, confirmAction, errorBox, openModal, pageHeading, pager, showSecretOnce, tableWrap } from './ui.js';
 import { navigate, link } from './router.js';
 
 const PAGE = 20;
@@ -142,9 +142,7 @@ export async function appPage(main: HTMLElement, id: string): Promise<void> {
       h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
       h('button', { type: 'submit', class: 'primary' }, 'Start rotation')));
     dialog.append(form);
-    dialog.addEventListener('close', () => { secretInput.value = ''; dialog.remove(); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => { secretInput.value = ''; });
   });
 
   const deleteOld = () => act(async () => {
@@ -205,6 +203,7 @@ export async function appPage(main: HTMLElement, id: string): Promise<void> {
 const ORG_ROLE_NAMES = ['org_owner', 'org_admin', 'org_member', 'developer'];
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'];
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const names = (text: string) => [...new Set(text.split(/[\s,]+/).filter(Boolean))];
 
 /** Create (no app) or edit (an app): every field of the API, validated by the API. */
 export async function appFormPage(main: HTMLElement, id?: string): Promise<void> {
@@ -230,6 +229,10 @@ export async function appFormPage(main: HTMLElement, id?: string): Promise<void>
   const roles = h('fieldset', {}, h('legend', {}, 'Organization roles the app holds'),
     checkbox('All roles (every org role you hold)', 'allRoles', val((a) => a.allowedScopes.organizationScopes.allRoles, false)),
     ORG_ROLE_NAMES.map((r) => checkbox(r, `role-${r}`, val((a) => a.allowedScopes.organizationScopes.roles.some((x) => x.name === r), r === 'developer'))));
+  // Any other role the app holds (an add-on such as billing_read_only) is shown here and sent back
+  // on Save: allowedScopes is replaced whole, so a role the form left out would be removed.
+  const addOns = h('input', { name: 'addOnRoles', autocomplete: 'off', spellcheck: 'false',
+    value: val((a) => a.allowedScopes.organizationScopes.roles.map((r) => r.name).filter((n) => !ORG_ROLE_NAMES.includes(n)).join(', '), '') });
   const services = h('textarea', { name: 'servicesScopes', rows: 2, spellcheck: 'false' });
   services.value = val((a) => a.allowedScopes.servicesScopes.map((s) => `${s.serviceDefinitionId}: ${s.roles.map((r) => r.name).join(', ')}`).join('\n'), '');
   const redirects = h('textarea', { name: 'redirectUris', rows: 2, spellcheck: 'false' });
@@ -255,7 +258,7 @@ export async function appFormPage(main: HTMLElement, id?: string): Promise<void>
       description: descInput.value,
       grantTypes: GRANTS.filter((g) => checked(form, `grant-${g}`)),
       allowedScopes: {
-        organizationScopes: { allRoles: checked(form, 'allRoles'), roles: ORG_ROLE_NAMES.filter((r) => checked(form, `role-${r}`)).map((name) => ({ name })) },
+        organizationScopes: { allRoles: checked(form, 'allRoles'), roles: [...ORG_ROLE_NAMES.filter((r) => checked(form, `role-${r}`)), ...names(addOns.value)].map((name) => ({ name })) },
         servicesScopes: lines(services.value).map((line) => {
           const [serviceDefinitionId = '', roleText = ''] = line.split(':');
           return { serviceDefinitionId: serviceDefinitionId.trim(), roles: roleText.split(',').map((r) => r.trim()).filter(Boolean).map((name) => ({ name })) };
@@ -309,6 +312,7 @@ export async function appFormPage(main: HTMLElement, id?: string): Promise<void>
         field('Display name', nameInput),
         field('Description', descInput)),
       h('div', { class: 'grid' }, grants, roles),
+      field('Add-on roles', addOns, 'Other organization roles the app holds, comma-separated (billing_read_only, support_user, access_log_auditor, software_installer)'),
       editing ? null : checkbox('Public client', 'publicClient', false, 'No secret; authorization_code with PKCE only'),
       h('div', { class: 'grid' },
         field('Redirect URIs', redirects, 'One per line'),

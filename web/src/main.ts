@@ -71,7 +71,11 @@ async function render(focus: boolean): Promise<void> {
 
 async function start(): Promise<void> {
   document.body.append(
-    h('a', { class: 'skip', href: '#main' }, 'Skip to content'),
+    // Handled here: a plain #main would change the URL, and the router would render the page again.
+    h('a', { class: 'skip', href: '#main', onclick: (e: Event) => {
+      e.preventDefault();
+      (document.getElementById('page-title') ?? main).focus();
+    } }, 'Skip to content'),
     header, main,
     h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' }));
   interceptLinks(document.body);

@@ -34,6 +34,21 @@ export function announce(message: string): void {
   window.setTimeout(() => status.classList.remove('visible'), 4000);
 }
 
+/**
+ * Shows a modal dialog and, once it closes (button, Escape or code), removes it and puts focus back
+ * on the control that opened it, so a keyboard user continues where they were.
+ */
+export function openModal(dialog: HTMLDialogElement, onClose?: () => void): void {
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  dialog.addEventListener('close', () => {
+    onClose?.();
+    dialog.remove();
+    if (opener?.isConnected) opener.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 /** Asks before a destructive action; the confirm button repeats the action's name. */
 export function confirmAction(opts: { title: string; body: string; action: string }): Promise<boolean> {
   return new Promise((resolve) => {
@@ -44,12 +59,7 @@ export function confirmAction(opts: { title: string; body: string; action: strin
       h('form', { method: 'dialog', class: 'dialog-actions' },
         h('button', { type: 'submit', value: 'cancel', class: 'secondary', autofocus: true }, 'Cancel'),
         h('button', { type: 'submit', value: 'confirm', class: 'danger' }, opts.action)));
-    dialog.addEventListener('close', () => {
-      resolve(dialog.returnValue === 'confirm');
-      dialog.remove();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(dialog.returnValue === 'confirm'));
   });
 }
 
@@ -71,13 +81,10 @@ export function showSecretOnce(opts: { title: string; label: string; value: stri
       h('div', { class: 'field' }, h('label', { for: 'secret-value' }, opts.label), h('div', { class: 'copy-row' }, input, copy)),
       copied,
       h('form', { method: 'dialog', class: 'dialog-actions' }, h('button', { type: 'submit', class: 'secondary' }, 'Close')));
-    dialog.addEventListener('close', () => {
+    openModal(dialog, () => {
       input.value = '';
-      dialog.remove();
       resolve();
     });
-    document.body.append(dialog);
-    dialog.showModal();
     copy.focus();
   });
 }
