@@ -153,6 +153,15 @@ describe('list — GET /orgs/{orgId}/oauth-apps', () => {
     assert.deepEqual(back.body.results.map((a: Json) => a.id), all.slice(191, 201).map((a) => a.id));
   });
 
+  it('a page that ends exactly at the last app counts all of them and has no nextLink', async () => {
+    const res = await list(orgId, owner.accessToken, { pageStart: '192', pageLimit: '10' });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.results.map((a: Json) => a.id), all.slice(191, 201).map((a) => a.id));
+    assert.equal(res.body.totalResults, 201);
+    assert.ok(!('nextLink' in res.body), 'no nextLink on the last page');
+    assert.equal(queryOf(res.body.prevLink).get('pageStart'), '182');
+  });
+
   it('searchTerm matches a case-insensitive substring of displayName', async () => {
     const ids = [];
     for (const name of ['Zephyr Deploy Bot', 'the ZEPHYR poller', 'zephyrus']) {
@@ -184,6 +193,7 @@ describe('list — GET /orgs/{orgId}/oauth-apps', () => {
     const second = await follow(first.body.nextLink, admin.accessToken);
     assert.equal(second.status, 200, second.text);
     assert.equal(second.body.results.length, 1);
+    assert.equal(second.body.totalResults, 3, 'the last, partial page still counts every match');
     assert.match(second.body.results[0].displayName, /wombat/i);
     assert.ok(!('nextLink' in second.body));
     assert.equal(queryOf(second.body.prevLink).get('searchTerm'), 'wombat');

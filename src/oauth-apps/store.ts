@@ -50,19 +50,36 @@ export interface AppPageQuery {
   readonly limit: number;
 }
 
+// The unfiltered listing is the common one: compiled once (db/compiled.ts). `state` is a literal so
+// that the parameters are exactly the template's.
+const activePage = reusableQuery((db: Queryable, orgId: string, limit: number, offset: number) => db.selectFrom('oauth_apps').selectAll()
+  .where('org_id', '=', orgId).where('state', '=', sql.lit('active'))
+  .orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).offset(offset));
+const activeCount = reusableQuery((db: Queryable, orgId: string) => db.selectFrom('oauth_apps')
+  .select((eb) => eb.fn.countAll<number | string>().as('n'))
+  .where('org_id', '=', orgId).where('state', '=', sql.lit('active')));
+
+// An app being deleted is already gone for the API (docs/design.md §5.1, bulk delete).
 export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
-  // An app being deleted is already gone for the API (docs/design.md §5.1, bulk delete).
-  let base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active');
-  if (query.searchTerm) {
-    const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    // ESCAPE is spelled out: SQLite has no default escape character for LIKE.
-    base = base.where(sql<boolean>`(lower(display_name) like ${pattern} escape '\\' or lower(id) like ${pattern} escape '\\')`);
+  if (!query.searchTerm) {
+    const rows = await activePage.all(db, query.orgId, query.limit, query.offset);
+    return { rows, total: knownTotal(query, rows.length) ?? Number((await activeCount.first(db, query.orgId))?.n ?? 0) };
   }
-  const [rows, count] = await Promise.all([
-    base.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').offset(query.offset).limit(query.limit).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: Number(count.n) };
+  const pattern = `%${query.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  // ESCAPE is spelled out: SQLite has no default escape character for LIKE.
+  const base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active')
+    .where(sql<boolean>`(lower(display_name) like ${pattern} escape '\\' or lower(id) like ${pattern} escape '\\')`);
+  const rows = await base.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').offset(query.offset).limit(query.limit).execute();
+  const total = knownTotal(query, rows.length) ?? Number((await base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+  return { rows, total };
+}
+
+/**
+ * The total a page already tells: a page with items but fewer than asked for is the last one. A
+ * full page, or an empty one past the start, says nothing of what lies beyond: those are counted.
+ */
+function knownTotal(query: AppPageQuery, found: number): number | undefined {
+  return found < query.limit && (found > 0 || query.offset === 0) ? query.offset + found : undefined;
 }
 
 /** Marks the org's listed active apps as being deleted; returns the ids it marked. */
