@@ -25,6 +25,7 @@ import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
+import type { TokensContext } from './tokens/context.js';
 import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
@@ -54,6 +55,8 @@ export interface Services {
   readonly accessTokens: AccessTokenVerifier;
   /** Checks people's passwords at sign-in. */
   readonly passwords: PasswordChecker;
+  /** What the tokens domain's services need (tokens/context.ts). */
+  readonly tokens: TokensContext;
 }
 
 export interface Runtime extends Services {
@@ -86,9 +89,14 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
   const denials = clients ? createDenialCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
+  const accessTokens = createAccessTokenVerifier(keys, config.issuer);
+  const tokens: TokensContext = {
+    db, keys, issuer: config.issuer, accessTokens, verify, usage, epochs,
+    ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+  };
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps,
-    accessTokens: createAccessTokenVerifier(keys, config.issuer), passwords: createPasswordChecker(),
+    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
+    accessTokens, passwords: createPasswordChecker(),
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);
