@@ -26,6 +26,10 @@ import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
 import type { TokensContext } from './tokens/context.js';
+import type { IdentityContext } from './identity/context.js';
+import type { SigninContext } from './signin/context.js';
+import type { AuthorizationContext } from './authorization/context.js';
+import type { OidcContext } from './oidc/context.js';
 import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
@@ -57,6 +61,14 @@ export interface Services {
   readonly passwords: PasswordChecker;
   /** What the tokens domain's services need (tokens/context.ts). */
   readonly tokens: TokensContext;
+  /** What the identity domain's services need (identity/context.ts). */
+  readonly identity: IdentityContext;
+  /** What the sign-in domain's services need (signin/context.ts). */
+  readonly signin: SigninContext;
+  /** What the authorization endpoint's services need (authorization/context.ts). */
+  readonly authorization: AuthorizationContext;
+  /** What signing and reading ID tokens needs (oidc/context.ts). */
+  readonly oidc: OidcContext;
 }
 
 export interface Runtime extends Services {
@@ -90,13 +102,15 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const denials = clients ? createDenialCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
+  const passwords = createPasswordChecker();
   const tokens: TokensContext = {
     db, keys, issuer: config.issuer, accessTokens, verify, usage, epochs,
     ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
   };
   return {
     config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
-    accessTokens, passwords: createPasswordChecker(),
+    accessTokens, passwords,
+    identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);

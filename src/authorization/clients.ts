@@ -1,6 +1,6 @@
 // The one place that says which clients may sign people in, and how. Every use (the authorization
 // endpoint, the authorization_code and refresh_token grants) reads a client through here.
-import type { Queryable } from '../db/database.js';
+import type { AuthorizationContext } from './context.js';
 import { findAppById, type AppRow } from '../oauth-apps/store.js';
 import { readSettings } from '../oauth-apps/settings.js';
 import { appOrgRoles } from '../oauth-apps/grants.js';
@@ -29,13 +29,13 @@ export interface AuthorizationClient {
 }
 
 /**
- * The client with this id when it may use authorization_code, else undefined. `issuer` places the
+ * The client with this id when it may use authorization_code, else undefined. The issuer places the
  * built-in console's redirect URI on this deployment's public origin.
  */
-export async function findAuthorizationClient(db: Queryable, clientId: string, issuer: string): Promise<AuthorizationClient | undefined> {
+export async function findAuthorizationClient(ctx: AuthorizationContext, clientId: string): Promise<AuthorizationClient | undefined> {
   if (clientId.length === 0 || clientId.length > 256) return undefined;
-  if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(issuer);
-  const app = await findAppById(db, clientId);
+  if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(ctx.issuer);
+  const app = await findAppById(ctx.db, clientId);
   return app ? authorizationClientOf(app) : undefined;
 }
 

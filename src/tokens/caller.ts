@@ -56,7 +56,7 @@ export async function inspectAccessToken(db: Db, verifier: AccessTokenVerifier, 
     // roles the app may carry, whatever the person holds.
     let roleFilter: readonly string[] | 'all' = 'all';
     if (claims.app_instance !== undefined) {
-      const client = await findAuthorizationClient(db, claims.cid, verifier.issuer);
+      const client = await findAuthorizationClient({ db, issuer: verifier.issuer }, claims.cid);
       if (client?.appInstance !== claims.app_instance) throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
       roleFilter = client.roleFilter;
     }

@@ -34,7 +34,7 @@ export async function authenticateGrantClient(
 ): Promise<GrantClient> {
   if (!presented) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   if (presented.secretCandidates.every((candidate) => candidate === '')) {
-    const client = await findAuthorizationClient(ctx.db, presented.clientId, ctx.issuer);
+    const client = await findAuthorizationClient(ctx, presented.clientId);
     if (!client?.publicClient) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
     return { client, secretId: null };
   }
@@ -92,7 +92,7 @@ export async function personTokenResponse(ctx: TokensContext, person: PersonGran
     scope: [...person.scope.filter((word) => !/^(csp:|external\/)/i.test(word)), ...person.perms].join(' '),
   };
   if (person.scope.includes('openid')) {
-    response.id_token = await signIdToken(ctx.keys, ctx.issuer, {
+    response.id_token = await signIdToken(ctx, {
       sub: person.username, clientId: client.clientId, authTime: person.authTime, nonce: person.nonce,
       orgId: person.orgId, username: person.username, ttlSeconds: client.accessTokenTTL,
     }, now);

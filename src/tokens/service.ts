@@ -108,7 +108,7 @@ export async function apiTokenGrant(ctx: TokensContext, apiToken: string | undef
     access_token: signed.token, token_type: 'bearer', expires_in: USER_TOKEN_TTL_SECONDS, scope: ['openid', ...perms].join(' '), refresh_token: apiToken,
   };
   if (scope?.split(' ').includes('openid')) {
-    response.id_token = await signIdToken(ctx.keys, ctx.issuer, {
+    response.id_token = await signIdToken(ctx, {
       sub: holder.username, clientId: API_TOKEN_CLIENT_ID, authTime: now, orgId: holder.orgId, username: holder.username, ttlSeconds: USER_TOKEN_TTL_SECONDS,
     }, now);
   }
