@@ -30,7 +30,7 @@ import type { IdentityContext } from './identity/context.js';
 import type { SigninContext } from './signin/context.js';
 import type { AuthorizationContext } from './authorization/context.js';
 import type { OidcContext } from './oidc/context.js';
-import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
+import { createPasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -57,8 +57,6 @@ export interface Services {
   readonly epochs: EpochBumper;
   /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
   readonly accessTokens: AccessTokenVerifier;
-  /** Checks people's passwords at sign-in. */
-  readonly passwords: PasswordChecker;
   /** What the tokens domain's services need (tokens/context.ts). */
   readonly tokens: TokensContext;
   /** What the identity domain's services need (identity/context.ts). */
@@ -109,7 +107,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   };
   return {
     config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
-    accessTokens, passwords,
+    accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
