@@ -14,6 +14,7 @@ import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
 import { purgeExpiredSessions } from './signin/store.js';
 import { purgeExpiredCodes } from './authorization/store.js';
 import { purgeExpiredRefreshTokens } from './tokens/refresh-store.js';
+import { createSettingsReader } from './oauth-apps/settings.js';
 import { createVerifiedSecretCache, type VerifiedSecretCache } from './oauth-apps/verified-secret-cache.js';
 import { createUsageRecorder, type UsageRecorder } from './oauth-apps/secret-usage.js';
 import type { VerifyContext } from './oauth-apps/secret-verifier.js';
@@ -79,7 +80,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const cache = countingCache(createVerifiedSecretCache());
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
-  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics };
+  const settings = createSettingsReader();
+  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics, settings };
   const finished = await finishPendingDeletions(oauthApps);
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
@@ -102,13 +104,13 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
   const tokens: TokensContext = {
-    db, keys, issuer: config.issuer, accessTokens, verify, usage, epochs,
+    db, keys, issuer: config.issuer, accessTokens, verify, usage, settings, epochs,
     ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
   };
   return {
     config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
     accessTokens,
-    identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer }, oidc: { keys, issuer: config.issuer },
+    identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);

@@ -2,7 +2,7 @@
 // endpoint, the authorization_code and refresh_token grants) reads a client through here.
 import type { AuthorizationContext } from './context.js';
 import { findAppById, type AppRow } from '../oauth-apps/store.js';
-import { readSettings } from '../oauth-apps/settings.js';
+import type { SettingsReader } from '../oauth-apps/settings.js';
 import { appOrgRoles } from '../oauth-apps/grants.js';
 import { CONSOLE_CLIENT_ID, consoleClient } from '../console/client.js';
 
@@ -36,12 +36,12 @@ export async function findAuthorizationClient(ctx: AuthorizationContext, clientI
   if (clientId.length === 0 || clientId.length > 256) return undefined;
   if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(ctx.issuer);
   const app = await findAppById(ctx.db, clientId);
-  return app ? authorizationClientOf(app) : undefined;
+  return app ? authorizationClientOf(ctx.settings, app) : undefined;
 }
 
-export function authorizationClientOf(app: AppRow): AuthorizationClient | undefined {
+export function authorizationClientOf(settingsReader: SettingsReader, app: AppRow): AuthorizationClient | undefined {
   if (app.state !== 'active') return undefined;
-  const settings = readSettings(app);
+  const settings = settingsReader.read(app);
   if (!settings.grantTypes.includes('authorization_code')) return undefined;
   const publicClient = app.public_client === 1;
   return {

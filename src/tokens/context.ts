@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { KeyRing } from '../keys/keyring.js';
 import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
 import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
+import type { SettingsReader } from '../oauth-apps/settings.js';
 import type { DenialCache } from '../revocation/denial-cache.js';
 import type { EpochBumper } from '../redis/app-epochs.js';
 import type { AccessTokenVerifier } from './claims.js';
@@ -17,6 +18,8 @@ export interface TokensContext {
   readonly accessTokens: AccessTokenVerifier;
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
+  /** Reads apps' settings columns (the node's memo of parsed settings). */
+  readonly settings: SettingsReader;
   /** This node's copies of apps (with Redis only): see client-gate.ts. */
   readonly clients?: ClientCache;
   /** What this node knows is not denied (with Redis only): see revocation/denial-cache.ts. */

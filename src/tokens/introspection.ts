@@ -4,7 +4,6 @@ import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { appOrgRoles } from '../oauth-apps/grants.js';
-import { readSettings } from '../oauth-apps/settings.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { ORG_MANAGER_ROLES } from '../identity/roles.js';
 import { findApiToken, resolveApiToken, revokeApiTokenRow } from '../identity/service.js';
@@ -47,7 +46,7 @@ export async function introspect(ctx: TokensContext, client: AuthenticatedClient
     // The client's own row was read during this request (or vouched for by its epoch): as fresh as a
     // database read when the token is the client's own.
     const known = { app: client.app, ...(ctx.denials && client.revocations ? { denials: { cache: ctx.denials, seen: client.revocations } } : {}) };
-    const { claims, caller } = await inspectAccessToken(ctx.db, ctx.accessTokens, token, known);
+    const { claims, caller } = await inspectAccessToken(ctx, token, known);
     if (caller.orgId !== orgId) return INACTIVE;
     return {
       active: true,
@@ -86,7 +85,7 @@ export interface RevocationOrigin {
 export async function revoke(ctx: TokensContext, client: AuthenticatedClient, token: string, origin: RevocationOrigin): Promise<void> {
   const orgId = client.app.org_id;
   const actor: RequestActor = {
-    subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(readSettings(client.app)), ...origin,
+    subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(ctx.settings.read(client.app)), ...origin,
   };
   if (isRefreshTokenValue(token)) {
     const row = await findRefreshToken(ctx.db, refreshTokenHash(token));

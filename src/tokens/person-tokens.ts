@@ -39,7 +39,7 @@ export async function authenticateGrantClient(
     return { client, secretId: null };
   }
   const { app, secret } = await authenticateConfidential();
-  const client = authorizationClientOf(app);
+  const client = authorizationClientOf(ctx.settings, app);
   if (!client) throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use authorization_code');
   return { client, secretId: secret.id };
 }

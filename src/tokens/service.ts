@@ -2,7 +2,6 @@
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import type { AppRow } from '../oauth-apps/store.js';
-import { readSettings } from '../oauth-apps/settings.js';
 import { appPerms, appScope } from '../oauth-apps/grants.js';
 import { resolveApiToken, USER_TOKEN_TTL_SECONDS } from '../identity/service.js';
 import { markApiTokenUsed } from '../identity/store.js';
@@ -51,7 +50,7 @@ export async function authenticateClient(ctx: TokensContext, presented: Presente
 
 export async function clientCredentialsGrant(ctx: TokensContext, client: AuthenticatedClient, orgId: string | undefined): Promise<TokenResponse> {
   const { app, secret } = client;
-  const settings = readSettings(app);
+  const settings = ctx.settings.read(app);
   if (!settings.grantTypes.includes('client_credentials')) {
     throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use client_credentials');
   }
