@@ -14,6 +14,7 @@ import { purgeExpired as purgeIdempotency } from './idempotency/store.js';
 import { purgeExpiredSessions } from './signin/store.js';
 import { purgeExpiredCodes } from './authorization/store.js';
 import { purgeExpiredRefreshTokens } from './tokens/refresh-store.js';
+import { createSettingsReader } from './oauth-apps/settings.js';
 import { createVerifiedSecretCache, type VerifiedSecretCache } from './oauth-apps/verified-secret-cache.js';
 import { createUsageRecorder, type UsageRecorder } from './oauth-apps/secret-usage.js';
 import type { VerifyContext } from './oauth-apps/secret-verifier.js';
@@ -25,7 +26,12 @@ import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
-import { createPasswordChecker, type PasswordChecker } from './signin/passwords.js';
+import type { TokensContext } from './tokens/context.js';
+import type { IdentityContext } from './identity/context.js';
+import type { SigninContext } from './signin/context.js';
+import type { AuthorizationContext } from './authorization/context.js';
+import type { OidcContext } from './oidc/context.js';
+import { createPasswordChecker } from './signin/passwords.js';
 
 /** How often expired denylist entries and idempotency records are dropped. */
 const HOUSEKEEPING_SECONDS = 600;
@@ -52,8 +58,16 @@ export interface Services {
   readonly epochs: EpochBumper;
   /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
   readonly accessTokens: AccessTokenVerifier;
-  /** Checks people's passwords at sign-in. */
-  readonly passwords: PasswordChecker;
+  /** What the tokens domain's services need (tokens/context.ts). */
+  readonly tokens: TokensContext;
+  /** What the identity domain's services need (identity/context.ts). */
+  readonly identity: IdentityContext;
+  /** What the sign-in domain's services need (signin/context.ts). */
+  readonly signin: SigninContext;
+  /** What the authorization endpoint's services need (authorization/context.ts). */
+  readonly authorization: AuthorizationContext;
+  /** What signing and reading ID tokens needs (oidc/context.ts). */
+  readonly oidc: OidcContext;
 }
 
 export interface Runtime extends Services {
@@ -66,7 +80,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const cache = countingCache(createVerifiedSecretCache());
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
-  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics };
+  const settings = createSettingsReader();
+  const oauthApps: OAuthAppsContext = { db, keys, verify, metrics, settings };
   const finished = await finishPendingDeletions(oauthApps);
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
@@ -86,9 +101,16 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
   const denials = clients ? createDenialCache(cacheMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
+  const accessTokens = createAccessTokenVerifier(keys, config.issuer);
+  const passwords = createPasswordChecker();
+  const tokens: TokensContext = {
+    db, keys, issuer: config.issuer, accessTokens, verify, usage, settings, epochs,
+    ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+  };
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps,
-    accessTokens: createAccessTokenVerifier(keys, config.issuer), passwords: createPasswordChecker(),
+    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
+    accessTokens,
+    identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     async close() {
       clearInterval(housekeeping);

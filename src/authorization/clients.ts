@@ -1,8 +1,8 @@
 // The one place that says which clients may sign people in, and how. Every use (the authorization
 // endpoint, the authorization_code and refresh_token grants) reads a client through here.
-import type { Queryable } from '../db/database.js';
+import type { AuthorizationContext } from './context.js';
 import { findAppById, type AppRow } from '../oauth-apps/store.js';
-import { readSettings } from '../oauth-apps/settings.js';
+import type { SettingsReader } from '../oauth-apps/settings.js';
 import { appOrgRoles } from '../oauth-apps/grants.js';
 import { CONSOLE_CLIENT_ID, consoleClient } from '../console/client.js';
 
@@ -29,19 +29,19 @@ export interface AuthorizationClient {
 }
 
 /**
- * The client with this id when it may use authorization_code, else undefined. `issuer` places the
+ * The client with this id when it may use authorization_code, else undefined. The issuer places the
  * built-in console's redirect URI on this deployment's public origin.
  */
-export async function findAuthorizationClient(db: Queryable, clientId: string, issuer: string): Promise<AuthorizationClient | undefined> {
+export async function findAuthorizationClient(ctx: AuthorizationContext, clientId: string): Promise<AuthorizationClient | undefined> {
   if (clientId.length === 0 || clientId.length > 256) return undefined;
-  if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(issuer);
-  const app = await findAppById(db, clientId);
-  return app ? authorizationClientOf(app) : undefined;
+  if (clientId === CONSOLE_CLIENT_ID) return consoleAuthorizationClient(ctx.issuer);
+  const app = await findAppById(ctx.db, clientId);
+  return app ? authorizationClientOf(ctx.settings, app) : undefined;
 }
 
-export function authorizationClientOf(app: AppRow): AuthorizationClient | undefined {
+export function authorizationClientOf(settingsReader: SettingsReader, app: AppRow): AuthorizationClient | undefined {
   if (app.state !== 'active') return undefined;
-  const settings = readSettings(app);
+  const settings = settingsReader.read(app);
   if (!settings.grantTypes.includes('authorization_code')) return undefined;
   const publicClient = app.public_client === 1;
   return {

@@ -26,7 +26,7 @@ const WRONG_CREDENTIALS = 'Wrong username or password.';
 
 export async function authorizationRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   await scope.register(formbody);
-  const { db, config } = services;
+  const { config } = services;
   const cookieOptions = { secure: config.issuer.startsWith('https:') };
   const csrf = csrfKey(services.masterKey);
   const failures = createFailureBudget(config.rateLimits.signInFailures, services.redis);
@@ -47,8 +47,8 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
 
   /** The end of a successful authorization: a code, back to the client (RFC 6749 §4.1.2, RFC 9207 `iss`). */
   const finish = async (reply: FastifyReply, authRequest: AuthorizationRequest, session: Session, status: 302 | 303) => {
-    const orgId = await chooseOrganization(db, authRequest, session.username);
-    const code = await issueCode(db, authRequest, session, orgId);
+    const orgId = await chooseOrganization(services.authorization, authRequest, session.username);
+    const code = await issueCode(services.authorization, authRequest, session, orgId);
     return redirect(reply, status, redirectWith(authRequest.redirectUri, { code, state: authRequest.state, iss: config.issuer }));
   };
 
@@ -73,9 +73,9 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
     },
   }, async (request, reply) => withRedirectErrors(reply, 302, async () => {
     const raw = (request.query ?? {}) as Record<string, unknown>;
-    const authRequest = await validateAuthorizationRequest(db, config.issuer, raw);
+    const authRequest = await validateAuthorizationRequest(services.authorization, raw);
     request.authorizationRequest = authRequest;
-    const session = await currentSession(db, readCookie(request.headers.cookie, SESSION_COOKIE));
+    const session = await currentSession(services.signin, readCookie(request.headers.cookie, SESSION_COOKIE));
     if (session) return finish(reply, authRequest, session, 302);
     return showSignIn(request, reply, carried(raw), 200);
   }));
@@ -88,7 +88,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
     const nonce = readCookie(request.headers.cookie, LOGIN_COOKIE);
     if (!csrfTokenMatches(csrf, nonce, single(body.csrf_token))) throw fail('SIGNIN_FORM_EXPIRED');
     return withRedirectErrors(reply, 303, async () => {
-      const authRequest = await validateAuthorizationRequest(db, config.issuer, body);
+      const authRequest = await validateAuthorizationRequest(services.authorization, body);
       request.authorizationRequest = authRequest;
       const username = (single(body.username) ?? '').trim().slice(0, 256);
       const password = single(body.password) ?? '';
@@ -107,7 +107,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
       }
       let ok = false;
       try {
-        ok = await checkPassword(db, services.passwords, username, password);
+        ok = await checkPassword(services.signin, username, password);
       } finally {
         await Promise.all(held.map((h) => failures.settle(h.key, h.reservation, !ok)));
       }
@@ -116,8 +116,8 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
         return showSignIn(request, reply, params, 401, { error: WRONG_CREDENTIALS, username });
       }
       // A new session id at every sign-in; whatever session cookie the browser had is ended.
-      await endSession(db, readCookie(request.headers.cookie, SESSION_COOKIE));
-      const { sessionId, session } = await startSession(db, username);
+      await endSession(services.signin, readCookie(request.headers.cookie, SESSION_COOKIE));
+      const { sessionId, session } = await startSession(services.signin, username);
       reply.header('set-cookie', [
         setCookie(SESSION_COOKIE, sessionId, SESSION_TTL_SECONDS, cookieOptions),
         clearCookie(LOGIN_COOKIE, cookieOptions),

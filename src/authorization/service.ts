@@ -2,7 +2,7 @@
 // which request may show a page, which errors go back to the client, which org a person signs in
 // to, and the authorization code itself.
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../db/database.js';
+import type { AuthorizationContext } from './context.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
@@ -46,7 +46,7 @@ const ALWAYS_ALLOWED_SCOPES = new Set(['openid', 'offline_access']);
  * Reads the raw query or form values (each must be given at most once, as a string). Throws a
  * page error while the client or redirect URI is not established, an AuthorizationRedirectError after.
  */
-export async function validateAuthorizationRequest(db: Queryable, issuer: string, raw: Readonly<Record<string, unknown>>): Promise<AuthorizationRequest> {
+export async function validateAuthorizationRequest(ctx: AuthorizationContext, raw: Readonly<Record<string, unknown>>): Promise<AuthorizationRequest> {
   const params: AuthorizationParams = {};
   let repeated: string | undefined;
   for (const name of AUTHORIZATION_PARAMS) {
@@ -57,7 +57,7 @@ export async function validateAuthorizationRequest(db: Queryable, issuer: string
   }
   const clientId = params.client_id;
   if (!clientId || repeated === 'client_id') throw fail('AUTHORIZATION_CLIENT_UNKNOWN', 'The request does not name an application (client_id)');
-  const client = await findAuthorizationClient(db, clientId, issuer);
+  const client = await findAuthorizationClient(ctx, clientId);
   if (!client) throw fail('AUTHORIZATION_CLIENT_UNKNOWN');
   const redirectUri = params.redirect_uri;
   if (!redirectUri || repeated === 'redirect_uri' || !redirectUriAllowed(client.redirectUris, client.allowOpenRedirectUris, redirectUri)) {
@@ -105,8 +105,8 @@ export function candidateOrganizations(memberOf: readonly string[], servesOrgs: 
 }
 
 /** The org a person signs in to: the one asked for, else their first that the client serves. */
-export async function chooseOrganization(db: Queryable, request: AuthorizationRequest, username: string): Promise<string> {
-  const candidates = candidateOrganizations((await membershipsOf(db, username)).map((m) => m.org_id), request.client.servesOrgs);
+export async function chooseOrganization(ctx: AuthorizationContext, request: AuthorizationRequest, username: string): Promise<string> {
+  const candidates = candidateOrganizations((await membershipsOf(ctx.db, username)).map((m) => m.org_id), request.client.servesOrgs);
   if (request.orgId !== undefined) {
     if (!candidates.includes(request.orgId)) throw fail('SIGNIN_NO_ORGANIZATION', 'You are not a member of the organization this application asked for');
     return request.orgId;
@@ -117,10 +117,10 @@ export async function chooseOrganization(db: Queryable, request: AuthorizationRe
 }
 
 /** A new authorization code for the signed-in person; only its hash is stored. */
-export async function issueCode(db: Queryable, request: AuthorizationRequest, session: Session, orgId: string): Promise<string> {
+export async function issueCode(ctx: AuthorizationContext, request: AuthorizationRequest, session: Session, orgId: string): Promise<string> {
   const code = randomBytes(32).toString('base64url');
   const now = nowSeconds();
-  await insertCode(db, {
+  await insertCode(ctx.db, {
     code_hash: sha256Base64url(code),
     client_id: request.client.clientId,
     app_instance: request.client.appInstance,

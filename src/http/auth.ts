@@ -40,7 +40,7 @@ export function requireOrgCaller(services: Services): onRequestAsyncHookHandler 
     const anyOf = options.anyOf ?? APP_MANAGER_PERMS;
     const token = bearerToken(request);
     if (!token) throw fail('UNAUTHORIZED', 'An access token is required (Authorization: Bearer or csp-auth-token)', { 'www-authenticate': bearerChallenge() });
-    const caller = await resolveCaller(services.db, services.accessTokens, token).catch((error: unknown) => {
+    const caller = await resolveCaller(services.tokens, token).catch((error: unknown) => {
       if (isOrgAuthError(error) && error.entry.status === 401) {
         throw fail(error.errorName, error.message, { ...error.headers, 'www-authenticate': bearerChallenge('invalid_token', error.message) });
       }

@@ -34,18 +34,22 @@ export function clientKey(request: FastifyRequest): string {
   return id !== undefined && id.length > 0 && id.length <= MAX_KEY_ID_LENGTH ? `client:${id}` : addressKey(request);
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The client id the request claims, once asked (claimedClientId); a request decoration
+     * (server.ts), undefined until then.
+     */
+    claimedClient: { readonly id: string | undefined } | undefined;
+  }
+}
+
 // Read once per request: the token budget, the failure budget and its key all ask, and parsing
 // the Basic header (base64, two percent-decodings) each time was measurable on the token path.
 // The body is parsed before any of them ask (preValidation), so the answer cannot change.
-const claimedIds = new WeakMap<FastifyRequest, { id: string | undefined }>();
-
 export function claimedClientId(request: FastifyRequest): string | undefined {
-  let claimed = claimedIds.get(request);
-  if (!claimed) {
-    claimed = { id: readClaimedClientId(request) };
-    claimedIds.set(request, claimed);
-  }
-  return claimed.id;
+  request.claimedClient ??= { id: readClaimedClientId(request) };
+  return request.claimedClient.id;
 }
 
 function readClaimedClientId(request: FastifyRequest): string | undefined {

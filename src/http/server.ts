@@ -62,6 +62,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   });
 
   app.server.on('checkExpectation', expectationFailedHandler);
+  // Per-request state lives on the request: declared here so every request has the same shape.
+  app.decorateRequest('claimedClient', undefined);
   // Only JSON bodies on the management API; a text/plain body is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   // Synchronous hooks (done callbacks) where nothing is awaited: an async hook costs a promise and

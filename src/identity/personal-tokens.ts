@@ -1,7 +1,6 @@
 // A person's own API tokens, managed with their access token (CSP's "loggedin user" API tokens):
 // create (shown once), list, revoke. Tokens are bound to the person and the org of the access token.
 import { randomUUID } from 'node:crypto';
-import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { credentialHint, generateOpaqueCredential } from '../crypto/opaque.js';
@@ -10,6 +9,7 @@ import { fail } from '../errors/errors.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { DEFAULT_API_TOKEN_TTL_SECONDS, revokeApiTokenRow } from './service.js';
 import * as store from './store.js';
+import type { IdentityContext } from './context.js';
 
 /** CSP allows at most 50 API tokens per person; revoked and expired ones do not count. */
 export const MAX_LIVE_API_TOKENS = 50;
@@ -45,12 +45,12 @@ export function checkTokenName(name: string): void {
   }
 }
 
-export async function createPersonalToken(db: Db, actor: RequestActor, request: NewPersonalToken): Promise<{ apiToken: string; tokenId: string; expiresAt: number }> {
+export async function createPersonalToken(ctx: IdentityContext, actor: RequestActor, request: NewPersonalToken): Promise<{ apiToken: string; tokenId: string; expiresAt: number }> {
   const tokenName = request.tokenName ?? null;
   if (tokenName !== null) checkTokenName(tokenName);
   const ttl = request.refreshTokenTTL ?? DEFAULT_API_TOKEN_TTL_SECONDS;
   const apiToken = generateOpaqueCredential('oat');
-  return writeTransaction(db, async (trx) => {
+  return writeTransaction(ctx.db, async (trx) => {
     // Touching the membership row first takes its lock on PostgreSQL, so a burst of creates is
     // counted one after another and the limit holds (SQLite has one writer already).
     const locked = await store.lockMembership(trx, actor.orgId, actor.subject);
@@ -77,15 +77,15 @@ export async function createPersonalToken(db: Db, actor: RequestActor, request: 
   });
 }
 
-export async function listPersonalTokens(db: Queryable, actor: RequestActor): Promise<PersonalTokenView[]> {
-  const rows = await store.listApiTokensOf(db, actor.orgId, actor.subject, 200);
+export async function listPersonalTokens(ctx: IdentityContext, actor: RequestActor): Promise<PersonalTokenView[]> {
+  const rows = await store.listApiTokensOf(ctx.db, actor.orgId, actor.subject, 200);
   const now = nowSeconds();
   return rows.map((row) => viewOf(row, now));
 }
 
 /** Revokes one of the caller's own tokens; another person's, another org's or an unknown id is "not found". */
-export async function revokePersonalToken(db: Db, actor: RequestActor, tokenId: string): Promise<void> {
-  await writeTransaction(db, async (trx) => {
+export async function revokePersonalToken(ctx: IdentityContext, actor: RequestActor, tokenId: string): Promise<void> {
+  await writeTransaction(ctx.db, async (trx) => {
     const row = await store.findApiTokenById(trx, tokenId);
     if (!row || row.org_id !== actor.orgId || row.username !== actor.subject) {
       throw fail('NOT_FOUND', 'API token not found');

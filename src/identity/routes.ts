@@ -88,7 +88,7 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
     const actor = actorOf(request);
     if (request.body.orgId && request.body.orgId !== actor.orgId) throw fail('FORBIDDEN', 'The access token is for another organization');
     reply.header('cache-control', 'no-store');
-    return createPersonalToken(services.db, actor, request.body);
+    return createPersonalToken(services.identity, actor, request.body);
   });
 
   app.get('/loggedin/user/api-tokens', {
@@ -99,7 +99,7 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
       response: { 200: Type.Object({ results: Type.Array(ApiTokenDetails), totalResults: Type.Integer() }), ...errorResponses(401, 403, 429, 500) },
     },
   }, async (request) => {
-    const results = await listPersonalTokens(services.db, actorOf(request));
+    const results = await listPersonalTokens(services.identity, actorOf(request));
     return { results, totalResults: results.length };
   });
 
@@ -112,7 +112,7 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
       response: { 200: { description: 'OK, empty body' }, ...errorResponses(400, 401, 403, 404, 429, 500) },
     },
   }, async (request, reply) => {
-    await revokePersonalToken(services.db, actorOf(request), request.params.tokenId);
+    await revokePersonalToken(services.identity, actorOf(request), request.params.tokenId);
     return reply.code(200).send();
   });
 }

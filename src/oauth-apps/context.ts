@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { KeyRing } from '../keys/keyring.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { VerifyContext } from './secret-verifier.js';
+import type { SettingsReader } from './settings.js';
 
 export interface OAuthAppsContext {
   readonly db: Db;
@@ -12,4 +13,6 @@ export interface OAuthAppsContext {
   /** Verifies presented secrets (peppers and the verified-secret cache). */
   readonly verify: VerifyContext;
   readonly metrics: Pick<Metrics, 'secretChanged'>;
+  /** Reads apps' settings columns (the node's memo of parsed settings). */
+  readonly settings: SettingsReader;
 }

@@ -3,7 +3,7 @@
 import { fail } from '../errors/errors.js';
 import type { OrganizationRow } from '../identity/store.js';
 import type { ExpandedAuthClient, ExpandedOrgRoleBinding, ExpandedRoleBinding, SearchClientsByRoleNamesRequest } from './schemas.js';
-import { readSettings, type RoleBinding } from './settings.js';
+import type { RoleBinding, SettingsReader } from './settings.js';
 import type { AppRow } from './store.js';
 import { withoutNulls } from './rules.js';
 
@@ -66,8 +66,8 @@ export function searchCriteria(input: SearchClientsByRoleNamesRequest): SearchCr
 }
 
 /** The app as a search hit, or undefined when it holds none of the searched roles. */
-export function searchHit(app: AppRow, org: OrganizationRow, criteria: SearchCriteria, filterResults: boolean): ExpandedAuthClient | undefined {
-  const settings = readSettings(app);
+export function searchHit(settingsReader: SettingsReader, app: AppRow, org: OrganizationRow, criteria: SearchCriteria, filterResults: boolean): ExpandedAuthClient | undefined {
+  const settings = settingsReader.read(app);
   // A role of an app is granted with the app and changed with it; it never expires on its own.
   const expand = (role: RoleBinding): ExpandedRoleBinding => ({
     name: role.name,

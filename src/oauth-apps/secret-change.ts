@@ -10,7 +10,7 @@ import { recordAudit, type AuditAction, type RequestActor } from '../audit/recor
 import { denyTokensOfSecrets } from '../revocation/denylist.js';
 import type { OAuthAppsContext } from './context.js';
 import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from './store.js';
-import { MAX_ACCESS_TOKEN_TTL, readSettings } from './settings.js';
+import { MAX_ACCESS_TOKEN_TTL, type SettingsReader } from './settings.js';
 import { enforce, holdingOf, type AppOperation } from './policy.js';
 import { isValidAt, planChange, transitionFor, type SecretChange, type SecretPlan } from './lifecycle.js';
 import { verifySecret } from './secret-verifier.js';
@@ -88,18 +88,18 @@ const POLICY_OPERATION: Readonly<Record<SecretChange, AppOperation>> = {
  * May this caller change this app's secrets? The checks every secret change and every replay of one
  * (Idempotency-Key) pass, in the order a caller would want to hear about them.
  */
-export function authorizeSecretChange(actor: RequestActor, app: AppRow | undefined, orgId: string, appId: string, change: SecretChange): asserts app is AppRow {
+export function authorizeSecretChange(settings: SettingsReader, actor: RequestActor, app: AppRow | undefined, orgId: string, appId: string, change: SecretChange): asserts app is AppRow {
   if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
   if (app.public_client === 1) throw fail('PUBLIC_CLIENT_HAS_NO_SECRET');
   // Whoever sets a secret can act as the app (docs/design.md §2, no escalation).
-  enforce({ operation: POLICY_OPERATION[change], callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
+  enforce({ operation: POLICY_OPERATION[change], callerRoles: actor.roles, before: holdingOf(settings.read(app)) });
 }
 
 /** The same checks, read without the app's lock: for replays and before the lock. */
 export async function checkMayChangeSecrets(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string, change: SecretChange): Promise<AppRow> {
   const app = await findAppInOrg(ctx.db, orgId, appId);
-  authorizeSecretChange(actor, app, orgId, appId, change);
+  authorizeSecretChange(ctx.settings, actor, app, orgId, appId, change);
   return app;
 }
 
@@ -140,11 +140,11 @@ function isUnchangedSinceCheck(checked: CheckedChange, locked: AppRow | undefine
  */
 export async function planLockedChange(ctx: OAuthAppsContext, trx: Queryable, actor: RequestActor, checked: CheckedChange, locked: AppRow | undefined): Promise<LockedChange> {
   const { request, newSecret } = checked;
-  if (!isUnchangedSinceCheck(checked, locked)) authorizeSecretChange(actor, locked, request.orgId, request.appId, request.change);
+  if (!isUnchangedSinceCheck(checked, locked)) authorizeSecretChange(ctx.settings, actor, locked, request.orgId, request.appId, request.change);
   const app = locked;
   const now = nowSeconds();
   const secrets = await store.listSecrets(trx, app.id);
-  const grace = request.change === 'rotate' ? request.graceSeconds ?? readSettings(app).secretRotationExpirationInSeconds : 0;
+  const grace = request.change === 'rotate' ? request.graceSeconds ?? ctx.settings.read(app).secretRotationExpirationInSeconds : 0;
   const plan = planChange(secrets, request.change, now, grace);
   if ('refuse' in plan) throw fail(plan.refuse);
   if (plan.addsCurrent) {

@@ -7,7 +7,6 @@ import { credentialHint } from '../crypto/opaque.js';
 import type { RequestActor } from '../audit/record.js';
 import { findAppInOrg } from './store.js';
 import type { SecretMetadata } from './secret-schemas.js';
-import { readSettings } from './settings.js';
 import { enforce, holdingOf } from './policy.js';
 import { generateClientSecret } from './secret-generation.js';
 import { isValidAt } from './lifecycle.js';
@@ -66,7 +65,7 @@ export async function listValidSecrets(ctx: OAuthAppsContext, actor: RequestActo
   const { db } = ctx;
   const app = await findAppInOrg(db, orgId, appId);
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
-  enforce({ operation: 'listSecrets', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
+  enforce({ operation: 'listSecrets', callerRoles: actor.roles, before: holdingOf(ctx.settings.read(app)) });
   const now = nowSeconds();
   return (await store.listSecrets(db, app.id)).filter((s) => isValidAt(s, now)).map((s) => ({
     secretId: s.id,

@@ -16,7 +16,6 @@ import { searchCriteria, searchHit } from './search.js';
 import type { Page } from '../db/page.js';
 import { draftFromCreate, draftFromUpdate, type AppDraft } from './rules.js';
 import { decide, enforce, holdingOf } from './policy.js';
-import { readSettings } from './settings.js';
 import * as store from './store.js';
 import { appResponse } from './view.js';
 
@@ -82,14 +81,14 @@ export async function getApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: 
   const app = await store.findAppInOrg(ctx.db, orgId, appId);
   // An app being deleted is already gone for the API, as it is for the listing.
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
-  enforce({ operation: 'get', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
-  return appResponse(app, nowSeconds());
+  enforce({ operation: 'get', callerRoles: actor.roles, before: holdingOf(ctx.settings.read(app)) });
+  return appResponse(ctx.settings, app, nowSeconds());
 }
 
 /** Applies a PATCH's fields other than `secret` to the locked app, judged by the access policy. */
-async function applyFields(trx: Queryable, actor: RequestActor, app: store.AppRow, body: OrgOAuthAppUpdateRequest): Promise<void> {
+async function applyFields(ctx: OAuthAppsContext, trx: Queryable, actor: RequestActor, app: store.AppRow, body: OrgOAuthAppUpdateRequest): Promise<void> {
   const setsSecret = typeof body.secret === 'string';
-  const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: readSettings(app) };
+  const existing: AppDraft = { displayName: app.display_name, publicClient: app.public_client === 1, settings: ctx.settings.read(app) };
   // The app as it is is judged first: a caller may not even shape an app it could not manage.
   enforce({ operation: 'update', callerRoles: actor.roles, before: holdingOf(existing.settings), setsSecret });
   const draft = draftFromUpdate(existing, body);
@@ -119,7 +118,7 @@ export async function updateApp(ctx: OAuthAppsContext, actor: RequestActor, orgI
     const secretChange = checked ? await planLockedChange(ctx, trx, actor, checked, app) : undefined;
     if (!app) throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
     if (app.state === 'deleting') throw fail('APP_BEING_DELETED');
-    await applyFields(trx, actor, app, body);
+    await applyFields(ctx, trx, actor, app, body);
     if (secretChange) await writeSecretChange(trx, actor, secretChange);
   });
   if (checked) ctx.metrics.secretChanged('replace');
@@ -138,7 +137,7 @@ export async function listApps(ctx: OAuthAppsContext, actor: RequestActor, orgId
     orgId, searchTerm: searchTerm?.trim().toLowerCase() || undefined, offset: page.start - 1, limit: page.limit,
   });
   const now = nowSeconds();
-  return { results: rows.map((row) => appResponse(row, now)), totalResults: total };
+  return { results: rows.map((row) => appResponse(ctx.settings, row, now)), totalResults: total };
 }
 
 export interface DeleteFailure {
@@ -170,7 +169,7 @@ export async function deleteApps(ctx: OAuthAppsContext, actor: RequestActor, org
     const outcome = await writeTransaction(db, async (trx): Promise<'marked' | 'absent' | { refused: string }> => {
       const app = await store.lockAppInOrg(trx, orgId, id);
       if (!app || app.state !== 'active') return 'absent';
-      const decision = decide({ operation: 'delete', callerRoles: actor.roles, before: holdingOf(readSettings(app)) });
+      const decision = decide({ operation: 'delete', callerRoles: actor.roles, before: holdingOf(ctx.settings.read(app)) });
       if (!decision.allow) return { refused: decision.reason };
       await store.markDeleting(trx, orgId, [id]);
       return 'marked';
@@ -219,7 +218,7 @@ export async function searchApps(ctx: OAuthAppsContext, actor: RequestActor, org
   const org = await findOrganization(db, orgId);
   if (!org) throw fail('ORG_NOT_FOUND', `Organization ${orgId} not found`);
   const hits = (await store.allAppsInOrg(db, orgId))
-    .map((app) => searchHit(app, org, criteria, filterResults))
+    .map((app) => searchHit(ctx.settings, app, org, criteria, filterResults))
     .filter((hit): hit is ExpandedAuthClient => hit !== undefined);
   const startIndex = body.pageStart ?? 1;
   const itemsPerPage = body.pageLimit ?? 15;

@@ -87,15 +87,27 @@ export const DEFAULT_SETTINGS: Readonly<Omit<AppSettings, 'description' | 'grant
   useCspIssuerUrl: false,
 };
 
-// Settings are parsed on every token request; a small memo keyed by the JSON text avoids re-parsing.
-const parsed = new Map<string, AppSettings>();
+/** Reads an app's settings column. One per node (runtime.ts); it owns the memo of parsed settings. */
+export interface SettingsReader {
+  read(app: Pick<AppRow, 'settings'>): AppSettings;
+}
 
-export function readSettings(app: Pick<AppRow, 'settings'>): AppSettings {
-  let settings = parsed.get(app.settings);
-  if (!settings) {
-    settings = JSON.parse(app.settings) as AppSettings;
-    if (parsed.size > 10_000) parsed.clear();
-    parsed.set(app.settings, settings);
-  }
-  return settings;
+/**
+ * Settings are read on every token request and every call made with an app's token; parsing a
+ * typical 1 KB column costs over a hundred times a map lookup, so parsed settings are kept, keyed
+ * by the JSON text (a changed app has a new text, so it is never served stale settings).
+ */
+export function createSettingsReader(maxEntries = 10_000): SettingsReader {
+  const parsed = new Map<string, AppSettings>();
+  return {
+    read(app) {
+      let settings = parsed.get(app.settings);
+      if (!settings) {
+        settings = JSON.parse(app.settings) as AppSettings;
+        if (parsed.size > maxEntries) parsed.clear();
+        parsed.set(app.settings, settings);
+      }
+      return settings;
+    },
+  };
 }

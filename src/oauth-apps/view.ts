@@ -1,11 +1,11 @@
 // OrgOAuthAppResponse from a stored app. Never includes a secret. Every field CSP shows is present,
 // null (or false) where orgauth has no value, so the shape never changes with the app's history.
 import type { OrgOAuthAppResponse } from './schemas.js';
-import { readSettings, type AllowedScopes, type RoleBinding } from './settings.js';
+import type { AllowedScopes, RoleBinding, SettingsReader } from './settings.js';
 import type { AppRow } from './store.js';
 
-export function appResponse(app: AppRow, now: number): OrgOAuthAppResponse {
-  const s = readSettings(app);
+export function appResponse(settings: SettingsReader, app: AppRow, now: number): OrgOAuthAppResponse {
+  const s = settings.read(app);
   return {
     id: app.id,
     organizationId: app.org_id,

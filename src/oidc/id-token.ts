@@ -1,7 +1,7 @@
 // The OpenID Connect ID token (OIDC Core §2): RS256 with the current signing key, so clients verify
 // it with the same JWKS as access tokens.
 import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
-import type { KeyRing } from '../keys/keyring.js';
+import type { OidcContext } from './context.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 
 /** ID tokens are read once, at sign-in: they live as long as the access token issued with them. */
@@ -15,8 +15,8 @@ export interface IdTokenClaims {
   readonly ttlSeconds: number;
 }
 
-export async function signIdToken(keys: KeyRing, issuer: string, claims: IdTokenClaims, now: number): Promise<string> {
-  const key = keys.currentSigningKey();
+export async function signIdToken(ctx: OidcContext, claims: IdTokenClaims, now: number): Promise<string> {
+  const key = ctx.keys.currentSigningKey();
   const payload: Record<string, unknown> = {
     azp: claims.clientId,
     auth_time: claims.authTime,
@@ -28,7 +28,7 @@ export async function signIdToken(keys: KeyRing, issuer: string, claims: IdToken
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' })
-    .setIssuer(issuer)
+    .setIssuer(ctx.issuer)
     .setSubject(claims.sub)
     .setAudience(claims.clientId)
     .setIssuedAt(now)
@@ -40,15 +40,15 @@ export async function signIdToken(keys: KeyRing, issuer: string, claims: IdToken
  * The client an ID token was issued to, when it is one of ours (signature and issuer checked; an
  * expired token is still a fine hint, OIDC RP-Initiated Logout §2). Undefined otherwise.
  */
-export async function idTokenHintAudience(keys: KeyRing, issuer: string, token: string): Promise<{ clientId: string; sub: string } | undefined> {
+export async function idTokenHintAudience(ctx: OidcContext, token: string): Promise<{ clientId: string; sub: string } | undefined> {
   try {
     const header = decodeProtectedHeader(token);
     if (header.alg !== SIGNING_ALGORITHM || typeof header.kid !== 'string') return undefined;
-    const key = await keys.findVerificationKey(header.kid);
+    const key = await ctx.keys.findVerificationKey(header.kid);
     if (!key) return undefined;
     const { payload } = await compactVerify(token, key.verifyKey, { algorithms: [SIGNING_ALGORITHM] });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as { iss?: unknown; aud?: unknown; sub?: unknown };
-    if (claims.iss !== issuer || typeof claims.aud !== 'string' || typeof claims.sub !== 'string') return undefined;
+    if (claims.iss !== ctx.issuer || typeof claims.aud !== 'string' || typeof claims.sub !== 'string') return undefined;
     return { clientId: claims.aud, sub: claims.sub };
   } catch {
     return undefined;

@@ -32,7 +32,7 @@ export async function userInfoRoutes(scope: FastifyInstance, services: Services)
       throw fail('UNAUTHORIZED', 'An access token is required (Authorization: Bearer …)');
     }
     try {
-      const { claims, caller } = await inspectAccessToken(services.db, services.accessTokens, token);
+      const { claims, caller } = await inspectAccessToken(services.tokens, token);
       request.caller = caller;
       request.userInfo = {
         sub: claims.sub, username: claims.username, domain: claims.domain, context_name: caller.orgId, context: claims.context,

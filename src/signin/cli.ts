@@ -46,7 +46,7 @@ export function registerPasswordCommands(program: Command): void {
     .addOption(new Option('--json', 'print exactly one JSON object'))
     .action(async (options: { username: string; json?: boolean }) => {
       const password = checkedPassword(options.username, await readFirstLine());
-      const result = await withStorage((db) => setPassword(db, options.username, password));
+      const result = await withStorage((db) => setPassword({ db }, options.username, password));
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `password set for ${result.username}\n`);
     });
 
@@ -80,6 +80,6 @@ function withPasswordStdin(command: Command): void {
       const { username } = action.opts<{ username: string }>();
       const password = pending;
       pending = undefined;
-      await withStorage((db) => setPassword(db, username, password));
+      await withStorage((db) => setPassword({ db }, username, password));
     });
 }

@@ -26,7 +26,7 @@ const LogoutBody = Type.Object({
 export async function signOutRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   await scope.register(formbody);
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, config } = services;
+  const { config } = services;
   const cookieOptions = { secure: config.issuer.startsWith('https:') };
 
   app.post(`${BASE_PATH}/auth/logout`, {
@@ -37,14 +37,14 @@ export async function signOutRoutes(scope: FastifyInstance, services: Services):
       response: { 200: Type.Object({ url: Type.String() }, { title: 'LogoutResponse' }), ...errorResponses(400, 415, 500) },
     },
   }, async (request, reply) => {
-    await endSession(db, readCookie(request.headers.cookie, SESSION_COOKIE));
+    await endSession(services.signin, readCookie(request.headers.cookie, SESSION_COOKIE));
     const body = request.body ?? {};
     let url = `${publicBaseUrl(config.issuer)}${SIGNED_OUT_PATH}`;
     const hint = body.idToken ?? body.id_token_hint;
     const target = body.post_logout_redirect_uri;
     if (hint && target) {
-      const audience = await idTokenHintAudience(services.keys, config.issuer, hint);
-      const client = audience ? await findAuthorizationClient(db, audience.clientId, config.issuer) : undefined;
+      const audience = await idTokenHintAudience(services.oidc, hint);
+      const client = audience ? await findAuthorizationClient(services.authorization, audience.clientId) : undefined;
       if (client?.postLogoutRedirectUris.includes(target)) {
         const next = new URL(target);
         if (body.state) next.searchParams.set('state', body.state);

@@ -1,16 +1,15 @@
 // Who is calling the management API: the access token verified, checked against the denylist,
 // and re-read against the live membership or app so a removed user or deleted app is refused at once.
-import type { Db } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { findAppById, type AppRow } from '../oauth-apps/store.js';
 import { findAuthorizationClient } from '../authorization/clients.js';
-import { readSettings } from '../oauth-apps/settings.js';
 import { appOrgRoles, appPerms } from '../oauth-apps/grants.js';
 import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
-import { verifyAccessToken, type AccessTokenClaims, type AccessTokenVerifier } from './claims.js';
+import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { isDenied, type DenylistEntry } from '../revocation/denylist.js';
 import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
+import type { TokensContext } from './context.js';
 
 export interface Caller {
   readonly kind: 'user' | 'service';
@@ -23,8 +22,11 @@ export interface Caller {
   readonly tokenId: string;
 }
 
-export async function resolveCaller(db: Db, verifier: AccessTokenVerifier, token: string): Promise<Caller> {
-  return (await inspectAccessToken(db, verifier, token)).caller;
+/** What resolving a caller needs: the tokens domain's context has it all. */
+export type CallerContext = Pick<TokensContext, 'db' | 'accessTokens' | 'issuer' | 'settings'>;
+
+export async function resolveCaller(ctx: CallerContext, token: string): Promise<Caller> {
+  return (await inspectAccessToken(ctx, token)).caller;
 }
 
 /**
@@ -39,8 +41,9 @@ export interface KnownNow {
 }
 
 /** The verified claims and the live caller behind an access token; throws a 401 when it is not active. */
-export async function inspectAccessToken(db: Db, verifier: AccessTokenVerifier, token: string, known: KnownNow = {}): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
-  const claims = await verifyAccessToken(verifier, token);
+export async function inspectAccessToken(ctx: CallerContext, token: string, known: KnownNow = {}): Promise<{ claims: AccessTokenClaims; caller: Caller }> {
+  const { db } = ctx;
+  const claims = await verifyAccessToken(ctx.accessTokens, token);
   const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
   if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
   if (claims.ati) entries.push({ kind: 'api_token', value: claims.ati });
@@ -56,7 +59,7 @@ export async function inspectAccessToken(db: Db, verifier: AccessTokenVerifier, 
     // roles the app may carry, whatever the person holds.
     let roleFilter: readonly string[] | 'all' = 'all';
     if (claims.app_instance !== undefined) {
-      const client = await findAuthorizationClient(db, claims.cid, verifier.issuer);
+      const client = await findAuthorizationClient(ctx, claims.cid);
       if (client?.appInstance !== claims.app_instance) throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
       roleFilter = client.roleFilter;
     }
@@ -70,6 +73,6 @@ export async function inspectAccessToken(db: Db, verifier: AccessTokenVerifier, 
   if (!app || app.org_id !== claims.context_name || app.state !== 'active' || app.instance_id !== claims.app_instance) {
     throw fail('UNAUTHORIZED', 'The client of this token no longer exists');
   }
-  const settings = readSettings(app);
+  const settings = ctx.settings.read(app);
   return { claims, caller: { kind: 'service', subject: app.id, orgId: app.org_id, roles: appOrgRoles(settings), perms: appPerms(settings), tokenId: claims.jti ?? '' } };
 }

@@ -14,7 +14,8 @@ import { verifySecretWithoutKdf, type VerifyContext } from '../oauth-apps/secret
 import { clientCacheClock } from './client-cache.js';
 import type { EpochSeen } from '../revocation/denial-cache.js';
 import type { PresentedClient } from './client-auth.js';
-import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
+import type { AuthenticatedClient } from './service.js';
+import type { TokensContext } from './context.js';
 
 // The budgets are the HTTP layer's (http/rate-limit.ts implements ClientGate); client authentication
 // only needs this port to them.
@@ -59,13 +60,13 @@ type Outcome =
   /** Only the memory-hard KDF can tell. */
   | { readonly kind: 'unknown' };
 
-export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: ClientGate, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
+export async function authenticateUnderBudgets(ctx: TokensContext, gate: ClientGate, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
   if (!presented || presented.secretCandidates.length === 0) {
     await gate.decide(undefined, 'failed', {});
     throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   }
   const clientId = presented.clientId;
-  const cache = deps.clients;
+  const cache = ctx.clients;
   // Taken before any epoch is read: a copy made now is distrusted after any Redis trouble from here on.
   const generation = gate.generation();
   const startedAt = clientCacheClock();
@@ -74,10 +75,10 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
 
   const copy = cache?.get(clientId, generation);
   if (copy) {
-    const outcome = outcomeWithoutKdf(copy.found, presented, deps.verify);
+    const outcome = outcomeWithoutKdf(copy.found, presented, ctx.verify);
     if (outcome.kind !== 'unknown') {
       const answer = await gate.decide(copy.found.app.id, outcome.kind, { epoch: copy.epoch });
-      if (!answer.stale) return finish(deps, copy.found, outcome, seen(answer, generation, startedAt));
+      if (!answer.stale) return finish(ctx, copy.found, outcome, seen(answer, generation, startedAt));
       // The epoch this round trip read comes before the database read below: a copy tagged with it
       // is distrusted by the next change's bump.
       epochBefore = answer.epoch;
@@ -87,17 +88,17 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
   }
 
   if (cache && !epochRead) epochBefore = await gate.readEpoch(clientId);
-  const found = await findAppWithSecrets(deps.db, clientId);
+  const found = await findAppWithSecrets(ctx.db, clientId);
   let createEpoch: string | undefined;
   if (cache && found && epochBefore !== undefined) {
     if (epochBefore !== null) cache.set(clientId, { found, epoch: epochBefore }, generation, startedAt);
     else createEpoch = freshEpoch();
   }
-  const outcome = outcomeWithoutKdf(found, presented, deps.verify);
+  const outcome = outcomeWithoutKdf(found, presented, ctx.verify);
   if (outcome.kind === 'unknown' && found) {
-    const secret = await gate.checkSlowly(found.app.id, () => matchPresented(found, presented, deps.verify));
+    const secret = await gate.checkSlowly(found.app.id, () => matchPresented(found, presented, ctx.verify));
     if (!secret) throw fail('OAUTH_INVALID_CLIENT');
-    return finish(deps, found, { kind: 'authenticated', secret }, undefined);
+    return finish(ctx, found, { kind: 'authenticated', secret }, undefined);
   }
   const known: KnownOutcome = outcome.kind === 'authenticated' ? 'authenticated' : 'failed';
   // Read from the database during this request: as fresh as the database, no epoch condition.
@@ -105,12 +106,12 @@ export async function authenticateUnderBudgets(deps: TokenServiceDeps, gate: Cli
   if (!answer.stale && answer.createdEpoch && cache && found && createEpoch !== undefined) {
     cache.set(clientId, { found, epoch: createEpoch }, generation, startedAt);
   }
-  return finish(deps, found, outcome, seen(answer, generation, startedAt));
+  return finish(ctx, found, outcome, seen(answer, generation, startedAt));
 }
 
-function finish(deps: TokenServiceDeps, found: AppWithSecrets | undefined, outcome: Outcome, revocations: EpochSeen | undefined): AuthenticatedClient {
+function finish(ctx: TokensContext, found: AppWithSecrets | undefined, outcome: Outcome, revocations: EpochSeen | undefined): AuthenticatedClient {
   if (!found || outcome.kind !== 'authenticated') throw fail('OAUTH_INVALID_CLIENT');
-  deps.usage.record(found.app.id, outcome.secret.id);
+  ctx.usage.record(found.app.id, outcome.secret.id);
   return revocations ? { app: found.app, secret: outcome.secret, revocations } : { app: found.app, secret: outcome.secret };
 }
 

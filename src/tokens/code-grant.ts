@@ -13,22 +13,23 @@ import {
   livePerms, newFamilyId, newRefreshTokenValue, personTokenResponse, revokeFamily, signPersonAccessToken, storeRefreshToken,
   type GrantClient, type PersonGrant,
 } from './person-tokens.js';
-import type { TokenResponse, TokenServiceDeps } from './service.js';
+import type { TokenResponse } from './service.js';
+import type { TokensContext } from './context.js';
 
 const INVALID_CODE = 'The authorization code is invalid, expired or already used';
 
-export async function authorizationCodeGrant(deps: TokenServiceDeps, grant: GrantClient, params: TokenParams): Promise<TokenResponse> {
+export async function authorizationCodeGrant(ctx: TokensContext, grant: GrantClient, params: TokenParams): Promise<TokenResponse> {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
   if (!code) throw fail('OAUTH_INVALID_REQUEST', 'code is required');
   if (!redirectUri) throw fail('OAUTH_INVALID_REQUEST', 'redirect_uri is required');
   const codeHash = sha256Base64url(code);
-  const row = await findCode(deps.db, codeHash);
+  const row = await findCode(ctx.db, codeHash);
   const now = nowSeconds();
   const { client } = grant;
   // Bindings are checked before the code is claimed: a thief without the verifier cannot burn it.
   if (!row || row.client_id !== client.clientId || row.app_instance !== client.appInstance) throw fail('OAUTH_INVALID_GRANT', INVALID_CODE);
   if (row.used_at !== null) {
-    await revokeRedemption(deps, row.family_id, row.access_jti, row.access_expires_at, now + client.refreshTokenTTL);
+    await revokeRedemption(ctx, row.family_id, row.access_jti, row.access_expires_at, now + client.refreshTokenTTL);
     throw fail('OAUTH_INVALID_GRANT', INVALID_CODE);
   }
   if (row.expires_at <= now) throw fail('OAUTH_INVALID_GRANT', INVALID_CODE);
@@ -38,31 +39,31 @@ export async function authorizationCodeGrant(deps: TokenServiceDeps, grant: Gran
   } else if (verifier !== undefined) {
     throw fail('OAUTH_INVALID_GRANT', 'A code_verifier was sent but the authorization request had no code_challenge');
   }
-  const perms = await livePerms(deps.db, client, row.org_id, row.username);
+  const perms = await livePerms(ctx.db, client, row.org_id, row.username);
   if (!perms) throw fail('OAUTH_INVALID_GRANT', 'The person is no longer a member of the organization');
 
   const person: PersonGrant = {
     grant, username: row.username, orgId: row.org_id, scope: row.scope.split(' ').filter(Boolean), authTime: row.auth_time, perms, nonce: row.nonce ?? undefined,
   };
-  const access = await signPersonAccessToken(deps, person, now);
+  const access = await signPersonAccessToken(ctx, person, now);
   const familyId = newFamilyId();
   const refreshToken = client.issuesRefreshTokens ? newRefreshTokenValue() : undefined;
   // The claim and the refresh token it yields commit together (one shared commit).
-  const redeemed = await writeTransaction(deps.db, async (trx) => {
+  const redeemed = await writeTransaction(ctx.db, async (trx) => {
     if (!(await claimCode(trx, codeHash, now, { familyId, accessJti: access.jti, accessExpiresAt: access.expiresAt }))) return false;
     if (refreshToken) await storeRefreshToken(trx, refreshToken, person, familyId, now + client.refreshTokenTTL, now);
     return true;
   });
   if (!redeemed) {
     // Another request redeemed it first: that one's tokens die too.
-    const used = await findCode(deps.db, codeHash);
-    await revokeRedemption(deps, used?.family_id ?? null, used?.access_jti ?? null, used?.access_expires_at ?? null, now + client.refreshTokenTTL);
+    const used = await findCode(ctx.db, codeHash);
+    await revokeRedemption(ctx, used?.family_id ?? null, used?.access_jti ?? null, used?.access_expires_at ?? null, now + client.refreshTokenTTL);
     throw fail('OAUTH_INVALID_GRANT', INVALID_CODE);
   }
-  return personTokenResponse(deps, person, access, refreshToken, now);
+  return personTokenResponse(ctx, person, access, refreshToken, now);
 }
 
-async function revokeRedemption(deps: TokenServiceDeps, familyId: string | null, accessJti: string | null, accessExpiresAt: number | null, familyUntil: number): Promise<void> {
-  if (familyId) await revokeFamily(deps.db, familyId, familyUntil);
-  if (accessJti && accessExpiresAt) await deny(deps.db, [{ kind: 'jti', value: accessJti }], accessExpiresAt);
+async function revokeRedemption(ctx: TokensContext, familyId: string | null, accessJti: string | null, accessExpiresAt: number | null, familyUntil: number): Promise<void> {
+  if (familyId) await revokeFamily(ctx.db, familyId, familyUntil);
+  if (accessJti && accessExpiresAt) await deny(ctx.db, [{ kind: 'jti', value: accessJti }], accessExpiresAt);
 }

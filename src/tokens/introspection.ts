@@ -4,16 +4,16 @@ import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { recordAudit, type RequestActor } from '../audit/record.js';
 import { appOrgRoles } from '../oauth-apps/grants.js';
-import { readSettings } from '../oauth-apps/settings.js';
 import { fail, isOrgAuthError } from '../errors/errors.js';
 import { ORG_MANAGER_ROLES } from '../identity/roles.js';
 import { findApiToken, resolveApiToken, revokeApiTokenRow } from '../identity/service.js';
 import { inspectAccessToken } from './caller.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { deny, isDenied } from '../revocation/denylist.js';
-import type { AuthenticatedClient, TokenServiceDeps } from './service.js';
+import type { AuthenticatedClient } from './service.js';
 import { isRefreshTokenValue, refreshTokenHash, revokeFamily } from './person-tokens.js';
 import { findRefreshToken, type RefreshTokenRow } from './refresh-store.js';
+import type { TokensContext } from './context.js';
 
 export interface IntrospectionResponse {
   active: boolean;
@@ -33,20 +33,20 @@ export interface IntrospectionResponse {
 
 const INACTIVE: IntrospectionResponse = { active: false };
 
-export async function introspect(deps: TokenServiceDeps, client: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
+export async function introspect(ctx: TokensContext, client: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
   const orgId = client.app.org_id;
-  if (isRefreshTokenValue(token)) return introspectRefreshToken(deps, orgId, token);
-  const apiToken = await findApiToken(deps.db, token);
+  if (isRefreshTokenValue(token)) return introspectRefreshToken(ctx, orgId, token);
+  const apiToken = await findApiToken(ctx.db, token);
   if (apiToken) {
-    const holder = await resolveApiToken(deps.db, token);
+    const holder = await resolveApiToken(ctx.db, token);
     if (!holder || holder.orgId !== orgId) return INACTIVE;
     return { active: true, token_type: 'api_token', sub: holder.username, username: holder.username, orgId, exp: apiToken.expires_at, iat: apiToken.created_at };
   }
   try {
     // The client's own row was read during this request (or vouched for by its epoch): as fresh as a
     // database read when the token is the client's own.
-    const known = { app: client.app, ...(deps.denials && client.revocations ? { denials: { cache: deps.denials, seen: client.revocations } } : {}) };
-    const { claims, caller } = await inspectAccessToken(deps.db, deps.accessTokens, token, known);
+    const known = { app: client.app, ...(ctx.denials && client.revocations ? { denials: { cache: ctx.denials, seen: client.revocations } } : {}) };
+    const { claims, caller } = await inspectAccessToken(ctx, token, known);
     if (caller.orgId !== orgId) return INACTIVE;
     return {
       active: true,
@@ -55,7 +55,7 @@ export async function introspect(deps: TokenServiceDeps, client: AuthenticatedCl
       client_id: claims.cid,
       username: claims.username,
       sub: claims.sub,
-      iss: deps.issuer,
+      iss: ctx.issuer,
       jti: claims.jti ?? '',
       exp: claims.exp ?? 0,
       iat: claims.iat ?? 0,
@@ -82,23 +82,23 @@ export interface RevocationOrigin {
  * §2.1 has the server check that the token was issued to the client, and without this rule any app
  * of an organization could log its owner out. Each revocation is in the audit log.
  */
-export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient, token: string, origin: RevocationOrigin): Promise<void> {
+export async function revoke(ctx: TokensContext, client: AuthenticatedClient, token: string, origin: RevocationOrigin): Promise<void> {
   const orgId = client.app.org_id;
   const actor: RequestActor = {
-    subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(readSettings(client.app)), ...origin,
+    subject: client.app.id, kind: 'service', orgId, roles: appOrgRoles(ctx.settings.read(client.app)), ...origin,
   };
   if (isRefreshTokenValue(token)) {
-    const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+    const row = await findRefreshToken(ctx.db, refreshTokenHash(token));
     if (!row || row.org_id !== orgId) return;
     if (row.client_id !== client.app.id) assertMayRevokeOthers(actor);
-    await revokeRefreshFamily(deps, actor, row);
+    await revokeRefreshFamily(ctx, actor, row);
     return;
   }
-  const apiToken = await findApiToken(deps.db, token);
+  const apiToken = await findApiToken(ctx.db, token);
   if (apiToken) {
     if (apiToken.org_id !== orgId || apiToken.revoked_at !== null) return;
     assertMayRevokeOthers(actor);
-    await writeTransaction(deps.db, async (trx) => {
+    await writeTransaction(ctx.db, async (trx) => {
       await revokeApiTokenRow(trx, apiToken);
       await recordAudit(trx, actor, 'token.revoke', null, null, { tokenType: 'api_token', tokenId: apiToken.id, subject: apiToken.username });
     });
@@ -106,7 +106,7 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   }
   let claims: AccessTokenClaims;
   try {
-    claims = await verifyAccessToken(deps.accessTokens, token);
+    claims = await verifyAccessToken(ctx.accessTokens, token);
   } catch (error) {
     if (isOrgAuthError(error)) return; // expired, forged or foreign: nothing to revoke
     throw error;
@@ -118,36 +118,36 @@ export async function revoke(deps: TokenServiceDeps, client: AuthenticatedClient
   const entry = { kind: 'jti', value: jti } as const;
   // Revoked before: one audit record per revocation, but the bump again, since the earlier request
   // may have stopped between its commit and its bump.
-  if (!(await isDenied(deps.db, [entry]))) {
-    await writeTransaction(deps.db, async (trx) => {
+  if (!(await isDenied(ctx.db, [entry]))) {
+    await writeTransaction(ctx.db, async (trx) => {
       await deny(trx, [entry], claims.exp ?? nowSeconds() + 86_400);
       await recordAudit(trx, actor, 'token.revoke', claims.acct === undefined ? claims.cid : null, null, { tokenType: 'access_token', tokenId: jti, subject: claims.sub });
     });
   }
   // No node may keep answering from its memory that this token is not denied once the 200 is sent.
-  await deps.epochs.bumpRevocationsBeforeAcknowledging();
+  await ctx.epochs.bumpRevocationsBeforeAcknowledging();
 }
 
 /** CSP's introspection of refresh tokens: active while the token is unused, unexpired and its family alive. */
-async function introspectRefreshToken(deps: TokenServiceDeps, orgId: string, token: string): Promise<IntrospectionResponse> {
-  const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+async function introspectRefreshToken(ctx: TokensContext, orgId: string, token: string): Promise<IntrospectionResponse> {
+  const row = await findRefreshToken(ctx.db, refreshTokenHash(token));
   if (!row || row.org_id !== orgId || row.rotated_at !== null || row.revoked_at !== null || row.expires_at <= nowSeconds()) return INACTIVE;
   const denials = [{ kind: 'refresh_family' as const, value: row.family_id }, ...(row.secret_id ? [{ kind: 'sid' as const, value: row.secret_id }] : [])];
-  if (await isDenied(deps.db, denials)) return INACTIVE;
+  if (await isDenied(ctx.db, denials)) return INACTIVE;
   return { active: true, token_type: 'refresh_token', client_id: row.client_id, sub: row.username, username: row.username, orgId, scope: row.scope, exp: row.expires_at, iat: row.created_at };
 }
 
 /** Revokes a refresh token of a public client, which has no secret to authenticate with: only its own tokens. */
-export async function revokePublicClientRefreshToken(deps: TokenServiceDeps, clientId: string, token: string, origin: RevocationOrigin): Promise<void> {
+export async function revokePublicClientRefreshToken(ctx: TokensContext, clientId: string, token: string, origin: RevocationOrigin): Promise<void> {
   if (!isRefreshTokenValue(token)) return;
-  const row = await findRefreshToken(deps.db, refreshTokenHash(token));
+  const row = await findRefreshToken(ctx.db, refreshTokenHash(token));
   if (!row || row.client_id !== clientId) return;
-  await revokeRefreshFamily(deps, { subject: clientId, kind: 'service', orgId: row.org_id, roles: [], ...origin }, row);
+  await revokeRefreshFamily(ctx, { subject: clientId, kind: 'service', orgId: row.org_id, roles: [], ...origin }, row);
 }
 
-async function revokeRefreshFamily(deps: TokenServiceDeps, actor: RequestActor, row: RefreshTokenRow): Promise<void> {
+async function revokeRefreshFamily(ctx: TokensContext, actor: RequestActor, row: RefreshTokenRow): Promise<void> {
   if (row.revoked_at !== null) return;
-  await writeTransaction(deps.db, async (trx) => {
+  await writeTransaction(ctx.db, async (trx) => {
     await revokeFamily(trx, row.family_id, row.expires_at);
     await recordAudit(trx, actor, 'token.revoke', row.client_id, null, { tokenType: 'refresh_token', subject: row.username });
   });

@@ -14,7 +14,8 @@ import { signAccessToken, type SignedToken } from './claims.js';
 import { deny } from '../revocation/denylist.js';
 import type { PresentedClient } from './client-auth.js';
 import { insertRefreshToken, revokeFamilyRows } from './refresh-store.js';
-import type { AuthenticatedClient, TokenResponse, TokenServiceDeps } from './service.js';
+import type { AuthenticatedClient, TokenResponse } from './service.js';
+import type { TokensContext } from './context.js';
 
 export interface GrantClient {
   readonly client: AuthorizationClient;
@@ -27,18 +28,18 @@ export interface GrantClient {
  * authenticates through `authenticateConfidential`, the token endpoint's budgeted client authentication.
  */
 export async function authenticateGrantClient(
-  deps: TokenServiceDeps,
+  ctx: TokensContext,
   presented: PresentedClient | undefined,
   authenticateConfidential: () => Promise<AuthenticatedClient>,
 ): Promise<GrantClient> {
   if (!presented) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
   if (presented.secretCandidates.every((candidate) => candidate === '')) {
-    const client = await findAuthorizationClient(deps.db, presented.clientId, deps.issuer);
+    const client = await findAuthorizationClient(ctx, presented.clientId);
     if (!client?.publicClient) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
     return { client, secretId: null };
   }
   const { app, secret } = await authenticateConfidential();
-  const client = authorizationClientOf(app);
+  const client = authorizationClientOf(ctx.settings, app);
   if (!client) throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use authorization_code');
   return { client, secretId: secret.id };
 }
@@ -63,9 +64,9 @@ export interface PersonGrant {
   readonly nonce?: string | undefined;
 }
 
-export async function signPersonAccessToken(deps: TokenServiceDeps, person: PersonGrant, now: number): Promise<SignedToken> {
+export async function signPersonAccessToken(ctx: TokensContext, person: PersonGrant, now: number): Promise<SignedToken> {
   const { client, secretId } = person.grant;
-  return signAccessToken(deps.keys, deps.issuer, {
+  return signAccessToken(ctx.keys, ctx.issuer, {
     sub: person.username,
     azp: client.clientId,
     cid: client.clientId,
@@ -82,7 +83,7 @@ export async function signPersonAccessToken(deps: TokenServiceDeps, person: Pers
 }
 
 /** The token response for a person; the refresh token (when the client may have one) is returned for storing. */
-export async function personTokenResponse(deps: TokenServiceDeps, person: PersonGrant, access: SignedToken, refreshToken: string | undefined, now: number): Promise<TokenResponse> {
+export async function personTokenResponse(ctx: TokensContext, person: PersonGrant, access: SignedToken, refreshToken: string | undefined, now: number): Promise<TokenResponse> {
   const { client } = person.grant;
   const response: TokenResponse = {
     access_token: access.token,
@@ -91,7 +92,7 @@ export async function personTokenResponse(deps: TokenServiceDeps, person: Person
     scope: [...person.scope.filter((word) => !/^(csp:|external\/)/i.test(word)), ...person.perms].join(' '),
   };
   if (person.scope.includes('openid')) {
-    response.id_token = await signIdToken(deps.keys, deps.issuer, {
+    response.id_token = await signIdToken(ctx, {
       sub: person.username, clientId: client.clientId, authTime: person.authTime, nonce: person.nonce,
       orgId: person.orgId, username: person.username, ttlSeconds: client.accessTokenTTL,
     }, now);

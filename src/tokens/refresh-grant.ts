@@ -12,23 +12,24 @@ import {
   isRefreshTokenValue, livePerms, newRefreshTokenValue, personTokenResponse, refreshTokenHash, revokeFamily, signPersonAccessToken, storeRefreshToken,
   type GrantClient, type PersonGrant,
 } from './person-tokens.js';
-import type { TokenResponse, TokenServiceDeps } from './service.js';
+import type { TokenResponse } from './service.js';
+import type { TokensContext } from './context.js';
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired or revoked';
 
-export async function refreshTokenGrant(deps: TokenServiceDeps, grant: GrantClient, params: TokenParams): Promise<TokenResponse> {
+export async function refreshTokenGrant(ctx: TokensContext, grant: GrantClient, params: TokenParams): Promise<TokenResponse> {
   const value = params.refresh_token;
   if (!value) throw fail('OAUTH_INVALID_REQUEST', 'refresh_token is required');
   if (!isRefreshTokenValue(value)) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   const tokenHash = refreshTokenHash(value);
-  const row = await findRefreshToken(deps.db, tokenHash);
+  const row = await findRefreshToken(ctx.db, tokenHash);
   const now = nowSeconds();
   const { client } = grant;
   if (!client.issuesRefreshTokens) throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use refresh_token');
   if (!row || row.client_id !== client.clientId) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   if (row.app_instance !== client.appInstance || row.expires_at <= now || row.revoked_at !== null) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   const denials = [{ kind: 'refresh_family' as const, value: row.family_id }, ...(row.secret_id ? [{ kind: 'sid' as const, value: row.secret_id }] : [])];
-  if (await isDenied(deps.db, denials)) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
+  if (await isDenied(ctx.db, denials)) throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   const requested = params.scope?.split(' ').filter(Boolean);
   const granted = row.scope.split(' ').filter(Boolean);
   if (requested && requested.some((word) => !granted.includes(word))) throw fail('OAUTH_INVALID_SCOPE', 'The scope asked for exceeds the scope of the sign-in');
@@ -37,22 +38,22 @@ export async function refreshTokenGrant(deps: TokenServiceDeps, grant: GrantClie
   // The claim and its successor commit together (on SQLite, in a commit shared with others arriving together: docs/design.md §6.3): a
   // crash between them cannot leave a family whose last member is used and has no successor.
   // The family keeps its end of life: rotation never extends a sign-in beyond refreshTokenTTL.
-  const rotated = await writeTransaction(deps.db, async (trx) => {
+  const rotated = await writeTransaction(ctx.db, async (trx) => {
     if (!(await claimRefreshToken(trx, tokenHash, now))) return false;
     await storeRefreshToken(trx, next, { ...member, scope: granted }, row.family_id, row.expires_at, now);
     return true;
   });
   if (!rotated) {
-    await revokeFamily(deps.db, row.family_id, row.expires_at);
+    await revokeFamily(ctx.db, row.family_id, row.expires_at);
     throw fail('OAUTH_INVALID_GRANT', INVALID_REFRESH);
   }
-  const perms = await livePerms(deps.db, client, row.org_id, row.username);
+  const perms = await livePerms(ctx.db, client, row.org_id, row.username);
   if (!perms) {
     // Kills the successor stored above too: it is a member of the same family.
-    await revokeFamily(deps.db, row.family_id, row.expires_at);
+    await revokeFamily(ctx.db, row.family_id, row.expires_at);
     throw fail('OAUTH_INVALID_GRANT', 'The person is no longer a member of the organization');
   }
   const person: PersonGrant = { ...member, scope: requested ?? granted, perms };
-  const access = await signPersonAccessToken(deps, person, now);
-  return personTokenResponse(deps, person, access, next, now);
+  const access = await signPersonAccessToken(ctx, person, now);
+  return personTokenResponse(ctx, person, access, next, now);
 }

@@ -9,12 +9,13 @@ import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from '../http/body.js';
 import type { Services } from '../runtime.js';
 import { presentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenDetails } from '../identity/service.js';
-import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenResponse, type TokenServiceDeps } from './service.js';
+import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenResponse } from './service.js';
 import { authenticateGrantClient, type GrantClient } from './person-tokens.js';
 import { authorizationCodeGrant } from './code-grant.js';
 import { refreshTokenGrant } from './refresh-grant.js';
 import { introspect, revoke, revokePublicClientRefreshToken } from './introspection.js';
 import { authenticateUnderBudgets } from './client-gate.js';
+import type { TokensContext } from './context.js';
 
 const TAGS = ['Authentication'];
 
@@ -58,11 +59,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     done();
   });
 
-  const deps: TokenServiceDeps = {
-    db: services.db, keys: services.keys, issuer: services.config.issuer, accessTokens: services.accessTokens, verify: services.verify, usage: services.usage, epochs: services.epochs,
-    ...(services.clients ? { clients: services.clients } : {}),
-    ...(services.denials ? { denials: services.denials } : {}),
-  };
+  const ctx = services.tokens;
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   const clientCredentials = {
@@ -78,9 +75,9 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
   };
   // Each grant type: how its client authenticates, then what it returns.
   const grants: Readonly<Record<string, (request: FastifyRequest, params: TokenParams) => Promise<TokenResponse>>> = {
-    client_credentials: async (request, params) => clientCredentialsGrant(deps, await guardClientAuthentication(request, deps, params), params.orgId),
-    authorization_code: async (request, params) => authorizationCodeGrant(deps, await guardGrantClient(request, deps, params), params),
-    refresh_token: async (request, params) => refreshTokenGrant(deps, await guardGrantClient(request, deps, params), params),
+    client_credentials: async (request, params) => clientCredentialsGrant(ctx, await guardClientAuthentication(request, ctx, params), params.orgId),
+    authorization_code: async (request, params) => authorizationCodeGrant(ctx, await guardGrantClient(request, ctx, params), params),
+    refresh_token: async (request, params) => refreshTokenGrant(ctx, await guardGrantClient(request, ctx, params), params),
   };
   const handleClientCredentials = async (request: FastifyRequest, reply: { headers(h: Record<string, string>): unknown }) => {
     const params = tokenParams(request);
@@ -109,7 +106,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     if (params.grant_type !== undefined && params.grant_type !== 'api_token' && params.grant_type !== 'refresh_token') {
       throw fail('OAUTH_UNSUPPORTED_GRANT_TYPE', 'grant_type must be api_token');
     }
-    const response = await apiTokenGrant(deps, params.api_token ?? params.refresh_token, params.scope);
+    const response = await apiTokenGrant(ctx, params.api_token ?? params.refresh_token, params.scope);
     reply.headers(noStore);
     return response;
   });
@@ -129,7 +126,7 @@ export async function tokenRoutes(scope: FastifyInstance, services: Services): P
     return details;
   });
 
-  await introspectionRoutes(scope, deps);
+  await introspectionRoutes(scope, ctx);
 }
 
 const ApiTokenDetails = Type.Object({
@@ -165,11 +162,11 @@ const Introspection = Type.Object({
   perms: Type.Optional(Type.Array(Type.String())),
 }, { title: 'IntrospectionResponse' });
 
-export async function introspectionRoutes(scope: FastifyInstance, deps: TokenServiceDeps): Promise<void> {
+export async function introspectionRoutes(scope: FastifyInstance, ctx: TokensContext): Promise<void> {
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
   const clientAuth = async (request: FastifyRequest) => {
     const params = tokenParams(request);
-    const client = await guardClientAuthentication(request, deps, params);
+    const client = await guardClientAuthentication(request, ctx, params);
     if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
     return { client, token: params.token };
   };
@@ -186,7 +183,7 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
   }, async (request, reply) => {
     const { client, token } = await clientAuth(request);
     reply.headers(noStore);
-    return introspect(deps, client, token);
+    return introspect(ctx, client, token);
   });
 
   scope.post('/auth/revoke', {
@@ -203,13 +200,13 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
     const presented = presentedClient(request.headers.authorization, params);
     if (presented && presented.secretCandidates.every((candidate) => candidate === '')) {
       // A public client (CSP: Basic `client_id:` with an empty secret) revokes its own refresh tokens.
-      const { client } = await authenticateGrantClient(deps, presented, () => guardClientAuthentication(request, deps, params));
+      const { client } = await authenticateGrantClient(ctx, presented, () => guardClientAuthentication(request, ctx, params));
       if (!params.token) throw fail('OAUTH_INVALID_REQUEST', 'token is required');
-      await revokePublicClientRefreshToken(deps, client.clientId, params.token, { requestId: request.id, sourceAddress: request.ip });
+      await revokePublicClientRefreshToken(ctx, client.clientId, params.token, { requestId: request.id, sourceAddress: request.ip });
       return reply.code(200).headers(noStore).send();
     }
     const { client, token } = await clientAuth(request);
-    await revoke(deps, client, token, { requestId: request.id, sourceAddress: request.ip });
+    await revoke(ctx, client, token, { requestId: request.id, sourceAddress: request.ip });
     return reply.code(200).headers(noStore).send();
   });
 }
@@ -219,19 +216,19 @@ export async function introspectionRoutes(scope: FastifyInstance, deps: TokenSer
  * checked under the failed-authentication budget the token scope reserved (rate-limit.ts), then the
  * request counts against the client's own budget (429 past RATE_LIMIT_TOKEN). New grants call this.
  */
-export async function guardClientAuthentication(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<AuthenticatedClient> {
+export async function guardClientAuthentication(request: FastifyRequest, ctx: TokensContext, params: TokenParams): Promise<AuthenticatedClient> {
   const presented = presentedClient(request.headers.authorization, params);
   // No gate: the request claimed no client id (its address was counted), so it cannot authenticate.
-  if (!request.clientGate) return authenticateClient(deps, presented);
-  return authenticateUnderBudgets(deps, request.clientGate, presented);
+  if (!request.clientGate) return authenticateClient(ctx, presented);
+  return authenticateUnderBudgets(ctx, request.clientGate, presented);
 }
 
 /**
  * The client of a person's grant: a public client is named, not authenticated (its requests count
  * against the address); a confidential one authenticates as in guardClientAuthentication.
  */
-async function guardGrantClient(request: FastifyRequest, deps: TokenServiceDeps, params: TokenParams): Promise<GrantClient> {
-  return authenticateGrantClient(deps, presentedClient(request.headers.authorization, params), () => guardClientAuthentication(request, deps, params));
+async function guardGrantClient(request: FastifyRequest, ctx: TokensContext, params: TokenParams): Promise<GrantClient> {
+  return authenticateGrantClient(ctx, presentedClient(request.headers.authorization, params), () => guardClientAuthentication(request, ctx, params));
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */

@@ -1,40 +1,18 @@
 // The grants (docs/design.md §3): client_credentials for service accounts, API-token exchange for users.
-import type { Db } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
-import type { KeyRing } from '../keys/keyring.js';
 import type { AppRow } from '../oauth-apps/store.js';
-import { readSettings } from '../oauth-apps/settings.js';
 import { appPerms, appScope } from '../oauth-apps/grants.js';
 import { resolveApiToken, USER_TOKEN_TTL_SECONDS } from '../identity/service.js';
 import { markApiTokenUsed } from '../identity/store.js';
 import { rolesToPerms } from '../identity/roles.js';
 import { matchSecret } from '../oauth-apps/secret-service.js';
-import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
 import { findAppWithSecrets, type SecretRow } from '../oauth-apps/secret-store.js';
-import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
-import { signAccessToken, type AccessTokenVerifier } from './claims.js';
+import { signAccessToken } from './claims.js';
 import type { PresentedClient } from './client-auth.js';
 import { signIdToken } from '../oidc/id-token.js';
-import type { ClientCache } from './client-cache.js';
-import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
-import type { EpochBumper } from '../redis/app-epochs.js';
-
-export interface TokenServiceDeps {
-  readonly db: Db;
-  readonly keys: KeyRing;
-  readonly issuer: string;
-  /** Verifies presented access tokens (introspection, revocation). */
-  readonly accessTokens: AccessTokenVerifier;
-  readonly verify: VerifyContext;
-  readonly usage: UsageRecorder;
-  /** This node's copies of apps (with Redis only): see client-gate.ts. */
-  readonly clients?: ClientCache;
-  /** What this node knows is not denied (with Redis only): see revocation/denial-cache.ts. */
-  readonly denials?: DenialCache;
-  /** Bumps the revocations epoch after a revocation commits, before it is acknowledged. */
-  readonly epochs: Pick<EpochBumper, 'bumpRevocationsBeforeAcknowledging'>;
-}
+import type { EpochSeen } from '../revocation/denial-cache.js';
+import type { TokensContext } from './context.js';
 
 /** RFC 6749 §5.1 success body. Optional members are omitted, never null (strict clients reject nulls). */
 export interface TokenResponse {
@@ -54,25 +32,25 @@ export interface AuthenticatedClient {
 }
 
 /** Client authentication without budgets or copies (a request that claimed no client id): the app and the matching valid secret, or 401. */
-export async function authenticateClient(deps: TokenServiceDeps, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
+export async function authenticateClient(ctx: TokensContext, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
   if (!presented || presented.secretCandidates.length === 0) throw fail('OAUTH_INVALID_CLIENT', 'Client authentication is required');
-  const found = await findAppWithSecrets(deps.db, presented.clientId);
+  const found = await findAppWithSecrets(ctx.db, presented.clientId);
   if (!found || found.app.state !== 'active' || found.app.public_client === 1) throw fail('OAUTH_INVALID_CLIENT');
   const { app, secrets } = found;
   const now = nowSeconds();
   for (const candidate of presented.secretCandidates) {
-    const secret = await matchSecret(secrets, candidate, deps.verify, now);
+    const secret = await matchSecret(secrets, candidate, ctx.verify, now);
     if (secret) {
-      deps.usage.record(app.id, secret.id);
+      ctx.usage.record(app.id, secret.id);
       return { app, secret };
     }
   }
   throw fail('OAUTH_INVALID_CLIENT');
 }
 
-export async function clientCredentialsGrant(deps: TokenServiceDeps, client: AuthenticatedClient, orgId: string | undefined): Promise<TokenResponse> {
+export async function clientCredentialsGrant(ctx: TokensContext, client: AuthenticatedClient, orgId: string | undefined): Promise<TokenResponse> {
   const { app, secret } = client;
-  const settings = readSettings(app);
+  const settings = ctx.settings.read(app);
   if (!settings.grantTypes.includes('client_credentials')) {
     throw fail('OAUTH_UNAUTHORIZED_CLIENT', 'The client is not allowed to use client_credentials');
   }
@@ -81,7 +59,7 @@ export async function clientCredentialsGrant(deps: TokenServiceDeps, client: Aut
   }
   const perms = appPerms(settings);
   const now = nowSeconds();
-  const signed = await signAccessToken(deps.keys, deps.issuer, {
+  const signed = await signAccessToken(ctx.keys, ctx.issuer, {
     sub: app.id,
     azp: app.id,
     cid: app.id,
@@ -104,15 +82,15 @@ export async function clientCredentialsGrant(deps: TokenServiceDeps, client: Aut
 /** The client id of tokens exchanged from API tokens. */
 export const API_TOKEN_CLIENT_ID = 'orgauth_api_token';
 
-export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | undefined, scope?: string): Promise<TokenResponse> {
+export async function apiTokenGrant(ctx: TokensContext, apiToken: string | undefined, scope?: string): Promise<TokenResponse> {
   if (!apiToken) throw fail('OAUTH_INVALID_REQUEST', 'api_token is required');
-  const holder = await resolveApiToken(deps.db, apiToken);
+  const holder = await resolveApiToken(ctx.db, apiToken);
   // CSP's wording, which clients match on: "invalid_grant: Invalid refresh token: …".
   if (!holder) throw fail('API_TOKEN_INVALID');
   const perms = rolesToPerms(holder.roles);
   const now = nowSeconds();
-  await markApiTokenUsed(deps.db, holder.tokenId, now);
-  const signed = await signAccessToken(deps.keys, deps.issuer, {
+  await markApiTokenUsed(ctx.db, holder.tokenId, now);
+  const signed = await signAccessToken(ctx.keys, ctx.issuer, {
     sub: holder.username,
     azp: API_TOKEN_CLIENT_ID,
     cid: API_TOKEN_CLIENT_ID,
@@ -129,7 +107,7 @@ export async function apiTokenGrant(deps: TokenServiceDeps, apiToken: string | u
     access_token: signed.token, token_type: 'bearer', expires_in: USER_TOKEN_TTL_SECONDS, scope: ['openid', ...perms].join(' '), refresh_token: apiToken,
   };
   if (scope?.split(' ').includes('openid')) {
-    response.id_token = await signIdToken(deps.keys, deps.issuer, {
+    response.id_token = await signIdToken(ctx, {
       sub: holder.username, clientId: API_TOKEN_CLIENT_ID, authTime: now, orgId: holder.orgId, username: holder.username, ttlSeconds: USER_TOKEN_TTL_SECONDS,
     }, now);
   }

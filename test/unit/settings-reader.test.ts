@@ -1,0 +1,33 @@
+// The node's reader of apps' settings columns: a changed app is read with its new settings at once,
+// however many parsed settings the reader keeps.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createSettingsReader } from '../../src/oauth-apps/settings.js';
+
+const column = (accessTokenTTL: number) => JSON.stringify({ grantTypes: ['client_credentials'], accessTokenTTL });
+
+describe('settings reader', () => {
+  it('reads the settings a column holds', () => {
+    const reader = createSettingsReader();
+    assert.equal(reader.read({ settings: column(900) }).accessTokenTTL, 900);
+  });
+
+  it('reads an app changed after a read with its new settings', () => {
+    const reader = createSettingsReader();
+    assert.equal(reader.read({ settings: column(600) }).accessTokenTTL, 600);
+    assert.equal(reader.read({ settings: column(1200) }).accessTokenTTL, 1200);
+    assert.equal(reader.read({ settings: column(600) }).accessTokenTTL, 600);
+  });
+
+  it('keeps reading correctly past its size bound', () => {
+    const reader = createSettingsReader(4);
+    for (let ttl = 1; ttl <= 20; ttl++) assert.equal(reader.read({ settings: column(ttl) }).accessTokenTTL, ttl);
+    assert.equal(reader.read({ settings: column(3) }).accessTokenTTL, 3);
+  });
+
+  it('readers made apart share nothing', () => {
+    const first = createSettingsReader();
+    const second = createSettingsReader();
+    assert.notEqual(first.read({ settings: column(600) }), second.read({ settings: column(600) }));
+  });
+});
