@@ -35,8 +35,9 @@ export async function refreshTokenGrant(ctx: TokensContext, grant: GrantClient, 
   if (requested && requested.some((word) => !granted.includes(word))) throw fail('OAUTH_INVALID_SCOPE', 'The scope asked for exceeds the scope of the sign-in');
   const next = newRefreshTokenValue();
   const member = { grant, username: row.username, orgId: row.org_id, authTime: row.auth_time };
-  // The claim and its successor commit together (on SQLite, in a commit shared with others arriving together: docs/design.md §6.3): a
-  // crash between them cannot leave a family whose last member is used and has no successor.
+  // The claim and its successor commit together (on SQLite in a commit shared with others that
+  // arrive at the same time, docs/design.md §6.3): a crash between them cannot leave a family whose
+  // last member is used and has no successor.
   // The family keeps its end of life: rotation never extends a sign-in beyond refreshTokenTTL.
   const rotated = await writeTransaction(ctx.db, async (trx) => {
     if (!(await claimRefreshToken(trx, tokenHash, now))) return false;
