@@ -19,7 +19,8 @@ import { createVerifiedSecretCache, type VerifiedSecretCache } from './oauth-app
 import { createUsageRecorder, type UsageRecorder } from './oauth-apps/secret-usage.js';
 import type { VerifyContext } from './oauth-apps/secret-verifier.js';
 import { createLogger } from './http/logging.js';
-import { metrics } from './metrics/metrics.js';
+import type { Registry } from 'prom-client';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
@@ -44,6 +45,9 @@ export interface Services {
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   readonly logger: Logger;
+  /** What this node counts, and the registry GET /metrics serves. */
+  readonly metrics: Metrics;
+  readonly metricsRegistry: Registry;
   /** What the oauth-apps domain's services need (oauth-apps/context.ts). */
   readonly oauthApps: OAuthAppsContext;
   /** Seals data at rest that is not a key (idempotent replays). */
@@ -76,8 +80,9 @@ export interface Runtime extends Services {
 
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
-  const { db, keys, masterKey } = await openStorage(config);
-  const cache = countingCache(createVerifiedSecretCache());
+  const { metrics, registry: metricsRegistry } = createMetrics();
+  const { db, keys, masterKey } = await openStorage(config, metrics);
+  const cache = countingCache(createVerifiedSecretCache(), metrics);
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
   const usage: UsageRecorder = createUsageRecorder(db);
   const settings = createSettingsReader();
@@ -94,7 +99,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   }, HOUSEKEEPING_SECONDS * 1000);
   housekeeping.unref();
   // Redis is optional and never fatal: without it one node works alone; while it is down, budgets are per node.
-  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger, metrics }) : undefined;
   const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
   // Copies of apps need epochs to be checked against: without Redis every request reads the database.
   const cacheMs = config.clientCacheSeconds * 1000;
@@ -108,7 +113,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
   };
   return {
-    config, db, keys, verify, usage, logger, masterKey, epochs, oauthApps, tokens,
+    config, db, keys, verify, usage, logger, metrics, metricsRegistry, masterKey, epochs, oauthApps, tokens,
     accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
@@ -123,7 +128,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
 }
 
 /** The verified-secret cache, counting hits (a known value: no KDF) and misses. */
-function countingCache(cache: VerifiedSecretCache): VerifiedSecretCache {
+function countingCache(cache: VerifiedSecretCache, metrics: Metrics): VerifiedSecretCache {
   return {
     check(secretId, presented) {
       const known = cache.check(secretId, presented);

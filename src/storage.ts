@@ -1,6 +1,7 @@
 // Opening the database with its schema up to date, the master key and the key ring: what the CLI
 // needs, without the server's modules (kept apart so that CLI commands start quickly).
 import { ConfigError, type Config } from './config.js';
+import { ignoreMetrics, type Metrics } from './metrics/metrics.js';
 import { checkConnection, migrateToLatest, openDatabase, type Db } from './db/database.js';
 import { withCommitQueue } from './db/group-commit.js';
 import { loadMasterKey, masterKeySource } from './keys/master-key.js';
@@ -13,8 +14,8 @@ export interface Storage {
   readonly masterKey: Buffer;
 }
 
-export async function openStorage(config: Config): Promise<Storage> {
-  const db = withCommitQueue(openDatabase(config));
+export async function openStorage(config: Config, metrics: Metrics = ignoreMetrics): Promise<Storage> {
+  const db = withCommitQueue(openDatabase(config, metrics));
   try {
     await checkConnection(db, config);
     await migrateToLatest(db);

@@ -29,7 +29,7 @@ export async function authorizationRoutes(scope: FastifyInstance, services: Serv
   const { config } = services;
   const cookieOptions = { secure: config.issuer.startsWith('https:') };
   const csrf = csrfKey(services.masterKey);
-  const failures = createFailureBudget(config.rateLimits.signInFailures, services.redis);
+  const failures = createFailureBudget(config.rateLimits.signInFailures, services.redis, services.metrics);
   const routeConfig = { htmlPage: true };
 
   /** The sign-in form, bound to this browser's login nonce (a new one when it has none). */

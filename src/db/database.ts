@@ -5,7 +5,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, sql, PostgresAdapter, PostgresDialect, SqliteDialect, type LogEvent, type SqliteDatabase, type Transaction } from 'kysely';
-import { metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
@@ -22,12 +22,12 @@ export const SQLITE_FILE = 'orgauth.db';
 // Epoch seconds are BIGINT columns; pg returns int8 as string unless told otherwise.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Kysely<Database> {
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, metrics: Metrics): Kysely<Database> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: countQuery });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (event) => countQuery(metrics, event) });
   }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const fileName = path.join(config.dataDir, SQLITE_FILE);
@@ -48,11 +48,11 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): K
   // and the usage flush, which batches its writes (src/oauth-apps/secret-usage.ts) — and changes that arrive
   // together share one commit (group-commit.ts).
   file.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: countQuery });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: (event) => countQuery(metrics, event) });
 }
 
 /** Every statement sent, for orgauth_db_queries_total (what a token request costs the database is a figure operators watch). */
-function countQuery(event: LogEvent): void {
+function countQuery(metrics: Metrics, event: LogEvent): void {
   const verb = /^\s*(\w+)/.exec(event.query.sql)?.[1]?.toLowerCase() ?? '';
   metrics.databaseQuery(STATEMENTS.has(verb) ? verb : 'other', event.level === 'query' ? 'ok' : 'error');
 }

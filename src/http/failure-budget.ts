@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
-import { metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** A reservation names its store and window, so settling it never touches another window. */
 export type Reservation =
@@ -51,9 +51,9 @@ const MAX_WAIT_MS = 15_000;
 /** How often a waiting attempt looks again for places freed on other nodes. */
 const POLL_MS = 20;
 
-export function createFailureBudget(budget: RateBudget, redis: RedisLink | undefined): FailureBudget {
+export function createFailureBudget(budget: RateBudget, redis: RedisLink | undefined, metrics: Metrics): FailureBudget {
   const memory = memoryFailureStore(budget);
-  const primary = redis ? redisFailureStore(budget, redis, windowIdSource('')) : undefined;
+  const primary = redis ? redisFailureStore(budget, redis, windowIdSource(''), metrics) : undefined;
   const waiters = new Map<string, Set<() => void>>();
   const wake = (key: string) => {
     const set = waiters.get(key);
@@ -199,7 +199,7 @@ end
 return 0`;
 
 /** Answers undefined when Redis does not answer in time: the caller falls back to this node's store. */
-function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: () => string): FailureStore {
+function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: () => string, metrics: Metrics): FailureStore {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
   const windowMs = String(budget.windowSeconds * 1000);
   return {

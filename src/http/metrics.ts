@@ -1,7 +1,7 @@
 // GET /metrics (Prometheus) and the hook that counts every HTTP response and every issued token.
 import type { FastifyInstance } from 'fastify';
 import { BASE_PATH } from '../config.js';
-import { metrics, registry } from '../metrics/metrics.js';
+import type { MetricsRegistry } from '../metrics/metrics.js';
 
 /** The grant behind each token route, so issued tokens are counted without touching the token service. */
 const GRANT_BY_ROUTE: Readonly<Record<string, string>> = {
@@ -11,7 +11,7 @@ const GRANT_BY_ROUTE: Readonly<Record<string, string>> = {
 };
 
 /** Counts every response; unmatched URLs share one label so scanners cannot blow up cardinality. */
-export function registerMetrics(app: FastifyInstance): void {
+export function registerMetrics(app: FastifyInstance, { metrics, registry }: MetricsRegistry): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpResponse({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

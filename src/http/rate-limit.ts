@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateBudget } from '../config.js';
 import { fail } from '../errors/errors.js';
 import { createFailureBudget, windowIdSource } from './failure-budget.js';
-import { metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ClientGate, EpochCondition, KnownOutcome } from '../tokens/client-gate.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from '../runtime.js';
@@ -27,8 +27,8 @@ type BudgetName = 'management' | 'token' | 'auth_failures';
 /** Management API: call after the auth guard's hook is added; counts at preHandler, when the caller is known. */
 export async function limitManagementApi(scope: FastifyInstance, services: Services): Promise<void> {
   const budget = services.config.rateLimits.management;
-  const counter = createWindowCounter('management', budget, services.redis);
-  scope.addHook('preHandler', async (request, reply) => countAgainst(counter, 'management', budget, callerKey(request), reply));
+  const counter = createWindowCounter('management', budget, services.redis, services.metrics);
+  scope.addHook('preHandler', async (request, reply) => countAgainst(counter, services.metrics, 'management', budget, callerKey(request), reply));
 }
 
 declare module 'fastify' {
@@ -48,15 +48,16 @@ declare module 'fastify' {
  */
 export async function limitTokenEndpoints(scope: FastifyInstance, services: Services): Promise<void> {
   const budget = services.config.rateLimits.token;
-  const counter = createWindowCounter('token', budget, services.redis);
-  const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis);
-  const gateScript = services.redis ? redisGate(services.redis, budget, failures.budget) : undefined;
+  const counter = createWindowCounter('token', budget, services.redis, services.metrics);
+  const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis, services.metrics);
+  const { metrics } = services;
+  const gateScript = services.redis ? redisGate(services.redis, budget, failures.budget, metrics) : undefined;
   const gated = new WeakSet<FastifyRequest>();
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
     const clientId = claimedClientId(request);
     if (clientId === undefined) {
-      await countAgainst(counter, 'token', budget, addressKey(request), reply);
+      await countAgainst(counter, metrics, 'token', budget, addressKey(request), reply);
       return;
     }
     const keys = {
@@ -66,21 +67,21 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     // Per-node budgets (no Redis, or Redis not answering): the same rules, one store at a time.
     const countFailure = async (): Promise<void> => {
       const reserved = await failures.reserve(keys.failures);
-      if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+      if ('retryAfter' in reserved) throw refuse(metrics, 'auth_failures', failures.budget, reserved.retryAfter);
       await failures.settle(keys.failures, reserved.reserved, true);
       await counter.hit(keys.address);
     };
     const addressSpent = async (): Promise<void> => {
       const spent = await counter.peek(keys.address);
-      if (spent.count >= budget.max) throw refuse('token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
+      if (spent.count >= budget.max) throw refuse(metrics, 'token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
     };
-    const countAuthenticated = (appId: string) => countAgainst(counter, 'token', budget, `client:${appId}`, reply);
+    const countAuthenticated = (appId: string) => countAgainst(counter, metrics, 'token', budget, `client:${appId}`, reply);
     const perNode = async (appId: string | undefined, outcome: KnownOutcome): Promise<void> => {
       await addressSpent();
       if (outcome === 'failed' || appId === undefined) return countFailure();
       // A success is never counted as a failure, but is refused once the failures are spent.
       const reserved = await failures.reserve(keys.failures);
-      if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+      if ('retryAfter' in reserved) throw refuse(metrics, 'auth_failures', failures.budget, reserved.retryAfter);
       await failures.settle(keys.failures, reserved.reserved, false);
       await countAuthenticated(appId);
     };
@@ -108,13 +109,13 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         const revocations = answer.revocations;
         switch (answer.kind) {
           case 'stale': return { stale: true, epoch: answer.epoch, revocations };
-          case 'refused': throw refuse(answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
+          case 'refused': throw refuse(metrics, answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
           case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'failureCounted':
             failures.mirrorFailure(keys.failures);
             return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'counted':
-            if (answer.count > budget.max) throw refuse('token', budget, answer.reset);
+            if (answer.count > budget.max) throw refuse(metrics, 'token', budget, answer.reset);
             setRateLimitHeaders(reply, budget, answer.count, answer.reset);
             return { stale: false, createdEpoch: answer.createdEpoch, revocations };
         }
@@ -123,7 +124,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         gated.add(request);
         await addressSpent();
         const reserved = await failures.reserve(keys.failures);
-        if ('retryAfter' in reserved) throw refuse('auth_failures', failures.budget, reserved.retryAfter);
+        if ('retryAfter' in reserved) throw refuse(metrics, 'auth_failures', failures.budget, reserved.retryAfter);
         let result: Awaited<ReturnType<typeof check>>;
         try {
           result = await check();
@@ -157,10 +158,10 @@ function failureKey(request: FastifyRequest): string {
 }
 
 /** Counts one request against `key`: 429 past the budget, else the RateLimit-* headers. */
-async function countAgainst(counter: WindowCounter, name: BudgetName, budget: RateBudget, key: string, reply: FastifyReply): Promise<void> {
+async function countAgainst(counter: WindowCounter, metrics: Metrics, name: BudgetName, budget: RateBudget, key: string, reply: FastifyReply): Promise<void> {
   const { count, resetMs } = await counter.hit(key);
   const reset = Math.max(1, Math.ceil(resetMs / 1000));
-  if (count > budget.max) throw refuse(name, budget, reset);
+  if (count > budget.max) throw refuse(metrics, name, budget, reset);
   setRateLimitHeaders(reply, budget, count, reset);
 }
 
@@ -170,7 +171,7 @@ function setRateLimitHeaders(reply: FastifyReply, budget: RateBudget, count: num
   reply.header('ratelimit-reset', String(resetSeconds));
 }
 
-function refuse(name: BudgetName, budget: RateBudget, retryAfterSeconds: number) {
+function refuse(metrics: Metrics, name: BudgetName, budget: RateBudget, retryAfterSeconds: number) {
   metrics.rateLimited(name);
   return tooManyRequests(name, budget, retryAfterSeconds);
 }
@@ -238,7 +239,7 @@ end
 return {1, c, tostring(t), created, r}`;
 
 /** The GATE script through the link's budget command (50 ms, circuit breaker): undefined when Redis did not answer. */
-function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget) {
+function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget, metrics: Metrics) {
   const script = defineScript(GATE);
   const tokenWindowMs = String(token.windowSeconds * 1000);
   const failureWindowMs = String(authFailures.windowSeconds * 1000);

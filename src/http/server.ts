@@ -88,7 +88,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     done();
   });
   registerErrorHandling(app);
-  registerMetrics(app);
+  registerMetrics(app, { metrics: services.metrics, registry: services.metricsRegistry });
   await registerOpenApi(app);
 
   await app.register(async (management) => {

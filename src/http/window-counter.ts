@@ -2,7 +2,7 @@
 // in Redis when it answers in time, else this node's own (the per-node fallback budget).
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
-import { metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface WindowCount {
   readonly count: number;
@@ -17,9 +17,9 @@ export interface WindowCounter {
   peek(key: string): Promise<WindowCount>;
 }
 
-export function createWindowCounter(name: string, budget: RateBudget, redis: RedisLink | undefined): WindowCounter {
+export function createWindowCounter(name: string, budget: RateBudget, redis: RedisLink | undefined, metrics: Metrics): WindowCounter {
   const local = memoryCounter(budget);
-  return redis ? redisCounter(name, budget, redis, local) : local;
+  return redis ? redisCounter(name, budget, redis, local, metrics) : local;
 }
 
 /** In-process windows; an idle key is forgotten, and made-up keys cannot grow the map without bound. */
@@ -68,7 +68,7 @@ local t = redis.call('PTTL', KEYS[1])
 if t < 0 then t = tonumber(ARGV[1]) end
 return {c, t}`;
 
-function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallback: WindowCounter): WindowCounter {
+function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallback: WindowCounter, metrics: Metrics): WindowCounter {
   const windowMs = String(budget.windowSeconds * 1000);
   const redisKey = (key: string) => `${redis.prefix}rl:${name}:${key}`;
   const run = async (script: string, key: string, orElse: () => Promise<WindowCount>): Promise<WindowCount> => {

@@ -1,6 +1,6 @@
 // What the service counts, behind one small interface, and the Prometheus registry that holds it.
-// Served at GET /metrics by http/metrics.ts. One registry per process (prom-client's counters are
-// process-wide); the code that sees an event counts it through `metrics`, never through prom-client.
+// Served at GET /metrics by http/metrics.ts. The composition root makes one per node
+// (createMetrics) and passes `metrics` to the code that sees an event; nothing here is module state.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface HttpResponseLabels {
@@ -28,83 +28,105 @@ export interface Metrics {
   databaseQuery(statement: string, outcome: 'ok' | 'error'): void;
 }
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'orgauth_' });
+export interface MetricsRegistry {
+  readonly metrics: Metrics;
+  /** What GET /metrics serves. */
+  readonly registry: Registry;
+}
 
-const httpRequests = new Counter({
-  name: 'orgauth_http_requests_total',
-  help: 'HTTP requests by route template, method and status code',
-  labelNames: ['route', 'method', 'status'] as const,
-  registers: [registry],
-});
+/** The counters of one node, on their own registry with Node's default process metrics. */
+export function createMetrics(): MetricsRegistry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'orgauth_' });
 
-const httpDuration = new Histogram({
-  name: 'orgauth_http_request_duration_seconds',
-  help: 'HTTP request latency by route template, method and status code',
-  labelNames: ['route', 'method', 'status'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  registers: [registry],
-});
+  const httpRequests = new Counter({
+    name: 'orgauth_http_requests_total',
+    help: 'HTTP requests by route template, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
 
-const tokensIssued = new Counter({
-  name: 'orgauth_tokens_issued_total',
-  help: 'Access tokens issued, by grant type',
-  labelNames: ['grant'] as const,
-  registers: [registry],
-});
+  const httpDuration = new Histogram({
+    name: 'orgauth_http_request_duration_seconds',
+    help: 'HTTP request latency by route template, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
 
-const secretChanges = new Counter({
-  name: 'orgauth_secret_changes_total',
-  help: 'Committed changes to app secrets, by kind (regenerate, replace, rotate, deleteOld)',
-  labelNames: ['kind'] as const,
-  registers: [registry],
-});
+  const tokensIssued = new Counter({
+    name: 'orgauth_tokens_issued_total',
+    help: 'Access tokens issued, by grant type',
+    labelNames: ['grant'] as const,
+    registers: [registry],
+  });
 
-const rateLimitRejections = new Counter({
-  name: 'orgauth_rate_limit_rejections_total',
-  help: 'Requests answered 429, by budget (management, token, auth_failures)',
-  labelNames: ['budget'] as const,
-  registers: [registry],
-});
+  const secretChanges = new Counter({
+    name: 'orgauth_secret_changes_total',
+    help: 'Committed changes to app secrets, by kind (regenerate, replace, rotate, deleteOld)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
 
-const rateLimitStoreErrors = new Counter({
-  name: 'orgauth_rate_limit_store_errors_total',
-  help: 'Rate-limit checks Redis did not answer in time, counted in the per-node budget instead',
-  labelNames: ['budget'] as const,
-  registers: [registry],
-});
+  const rateLimitRejections = new Counter({
+    name: 'orgauth_rate_limit_rejections_total',
+    help: 'Requests answered 429, by budget (management, token, auth_failures)',
+    labelNames: ['budget'] as const,
+    registers: [registry],
+  });
 
-const redisRoundTrips = new Counter({
-  name: 'orgauth_redis_round_trips_total',
-  help: 'Commands, scripts and pipelines sent to Redis on the request path (each one round trip), by topic (rate-limit, epochs)',
-  labelNames: ['topic'] as const,
-  registers: [registry],
-});
+  const rateLimitStoreErrors = new Counter({
+    name: 'orgauth_rate_limit_store_errors_total',
+    help: 'Rate-limit checks Redis did not answer in time, counted in the per-node budget instead',
+    labelNames: ['budget'] as const,
+    registers: [registry],
+  });
 
-const databaseQueries = new Counter({
-  name: 'orgauth_db_queries_total',
-  help: 'Statements sent to the database (SQLite or PostgreSQL), by statement (select, insert, update, delete, …) and outcome (ok, error)',
-  labelNames: ['statement', 'outcome'] as const,
-  registers: [registry],
-});
+  const redisRoundTrips = new Counter({
+    name: 'orgauth_redis_round_trips_total',
+    help: 'Commands, scripts and pipelines sent to Redis on the request path (each one round trip), by topic (rate-limit, epochs)',
+    labelNames: ['topic'] as const,
+    registers: [registry],
+  });
 
-const verifiedSecretCache = new Counter({
-  name: 'orgauth_verified_secret_cache_total',
-  help: 'Verified-secret cache lookups by result (hit, miss)',
-  labelNames: ['result'] as const,
-  registers: [registry],
-});
+  const databaseQueries = new Counter({
+    name: 'orgauth_db_queries_total',
+    help: 'Statements sent to the database (SQLite or PostgreSQL), by statement (select, insert, update, delete, …) and outcome (ok, error)',
+    labelNames: ['statement', 'outcome'] as const,
+    registers: [registry],
+  });
 
-export const metrics: Metrics = {
-  httpResponse(labels, seconds) {
-    httpRequests.inc({ ...labels });
-    httpDuration.observe({ ...labels }, seconds);
-  },
-  tokenIssued: (grant) => tokensIssued.inc({ grant }),
-  secretChanged: (kind) => secretChanges.inc({ kind }),
-  rateLimited: (budget) => rateLimitRejections.inc({ budget }),
-  rateLimitStoreFailed: (budget) => rateLimitStoreErrors.inc({ budget }),
-  verifiedSecretLookup: (result) => verifiedSecretCache.inc({ result }),
-  redisRoundTrip: (topic) => redisRoundTrips.inc({ topic }),
-  databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
+  const verifiedSecretCache = new Counter({
+    name: 'orgauth_verified_secret_cache_total',
+    help: 'Verified-secret cache lookups by result (hit, miss)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+
+  const metrics: Metrics = {
+    httpResponse(labels, seconds) {
+      httpRequests.inc({ ...labels });
+      httpDuration.observe({ ...labels }, seconds);
+    },
+    tokenIssued: (grant) => tokensIssued.inc({ grant }),
+    secretChanged: (kind) => secretChanges.inc({ kind }),
+    rateLimited: (budget) => rateLimitRejections.inc({ budget }),
+    rateLimitStoreFailed: (budget) => rateLimitStoreErrors.inc({ budget }),
+    verifiedSecretLookup: (result) => verifiedSecretCache.inc({ result }),
+    redisRoundTrip: (topic) => redisRoundTrips.inc({ topic }),
+    databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
+  };
+  return { metrics, registry };
+}
+
+/** For processes that serve no /metrics (the CLI): counts nothing. */
+export const ignoreMetrics: Metrics = {
+  httpResponse: () => {},
+  tokenIssued: () => {},
+  secretChanged: () => {},
+  rateLimited: () => {},
+  rateLimitStoreFailed: () => {},
+  verifiedSecretLookup: () => {},
+  redisRoundTrip: () => {},
+  databaseQuery: () => {},
 };

@@ -4,7 +4,7 @@
 // retrying in the background.
 import { Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface RedisLink {
   /** Commands (rate limits, publish). Not in subscriber mode. */
@@ -50,6 +50,8 @@ export interface RedisOptions {
   readonly url: string;
   readonly prefix: string;
   readonly logger: Logger;
+  /** Counts the round trips of the request path. */
+  readonly metrics: Metrics;
 }
 
 /** ioredis options for every connection of a node: fail fast, reconnect forever with backoff. */
@@ -69,7 +71,7 @@ export function connectionOptions(): IORedisOptions {
  * already share counters; when Redis is not there yet the node starts anyway (per-node budgets) and logs it.
  */
 export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<RedisLink> {
-  const { logger, prefix } = options;
+  const { logger, prefix, metrics } = options;
   const client = new Redis(options.url, connectionOptions());
   const lastWarned = new Map<string, number>();
   const warn = (topic: string, message: string, error?: unknown): void => {

@@ -4,6 +4,7 @@
 // Time is a mocked clock, not waited for.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { ignoreMetrics } from '../../src/metrics/metrics.js';
 import { createFailureBudget, type FailureBudget, type Reservation, type ReserveResult } from '../../src/http/failure-budget.js';
 
 const reservation = (result: ReserveResult): Reservation => {
@@ -20,21 +21,21 @@ describe('failed-authentication budget (in process)', () => {
   afterEach(() => mock.timers.reset());
 
   it('refuses a key once it has used up its failures, with the seconds left in its window', async () => {
-    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined, ignoreMetrics);
     await fail(budget, 'app|1.2.3.4', 3);
     mock.timers.tick(15_000);
     assert.deepEqual(await budget.reserve('app|1.2.3.4'), { retryAfter: 45 });
   });
 
   it('keeps keys apart: a stranger spraying guesses does not lock out the client at its own address', async () => {
-    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined, ignoreMetrics);
     await fail(budget, 'app|6.6.6.6', 3);
     assert.ok('retryAfter' in await budget.reserve('app|6.6.6.6'));
     assert.ok('reserved' in await budget.reserve('app|1.2.3.4'));
   });
 
   it('queues a burst of right secrets beyond the budget and refuses none of them', async () => {
-    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined, ignoreMetrics);
     let inFlight = 0;
     let mostInFlight = 0;
     const attempt = async () => {
@@ -50,7 +51,7 @@ describe('failed-authentication budget (in process)', () => {
   });
 
   it('gives a concurrent burst of wrong secrets exactly the budget of checks', async () => {
-    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined, ignoreMetrics);
     await fail(budget, 'app|6.6.6.6', 1);
     let checked = 0;
     const results = await Promise.all(Array.from({ length: 10 }, async () => {
@@ -67,7 +68,7 @@ describe('failed-authentication budget (in process)', () => {
   });
 
   it('frees a place in flight when the attempt succeeds', async () => {
-    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 3, windowSeconds: 60 }, undefined, ignoreMetrics);
     await fail(budget, 'app|1.2.3.4', 2);
     const first = reservation(await budget.reserve('app|1.2.3.4'));
     const waiting = budget.reserve('app|1.2.3.4');
@@ -76,7 +77,7 @@ describe('failed-authentication budget (in process)', () => {
   });
 
   it('opens a fresh window when the old one ends, and a late settle does not touch the new window', async () => {
-    const budget = createFailureBudget({ max: 2, windowSeconds: 60 }, undefined);
+    const budget = createFailureBudget({ max: 2, windowSeconds: 60 }, undefined, ignoreMetrics);
     await fail(budget, 'app|1.2.3.4', 1);
     const late = reservation(await budget.reserve('app|1.2.3.4'));
     mock.timers.tick(60_000);
