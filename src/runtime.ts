@@ -26,6 +26,8 @@ import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
+import { createEpochCopies } from './redis/epoch-trust.js';
+import type { ManagementCopies } from './tokens/caller.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
 import type { TokensContext } from './tokens/context.js';
 import type { IdentityContext } from './identity/context.js';
@@ -58,6 +60,8 @@ export interface Services {
   readonly clients?: ClientCache;
   /** What this node knows is not on the denylist, for introspection: with the copies of apps only. */
   readonly denials?: DenialCache;
+  /** This node's copies of memberships and apps for the management API: with the copies of apps only. */
+  readonly managementCopies?: ManagementCopies;
   /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
   readonly epochs: EpochBumper;
   /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
@@ -105,6 +109,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const cacheMs = config.clientCacheSeconds * 1000;
   const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
   const denials = clients ? createDenialCache(cacheMs) : undefined;
+  const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
@@ -117,6 +122,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+    ...(managementCopies ? { managementCopies } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

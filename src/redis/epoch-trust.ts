@@ -66,3 +66,13 @@ export function createEpochCopies<T>(trustMs: number, maxEntries = 50_000): Epoc
     },
   };
 }
+
+/** The rows at `key` from a trusted copy tagged with the epoch `under.seen` read, else from `read` (then copied under it). */
+export async function readThroughCopy<T>(under: { readonly copies: EpochCopies<T>; readonly seen: EpochSeen } | undefined, key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (!under) return read();
+  const copy = under.copies.get(key, under.seen.generation, under.seen.epoch);
+  if (copy) return copy.value;
+  const value = await read();
+  if (value !== undefined) under.copies.set(key, value, under.seen);
+  return value;
+}

@@ -11,6 +11,8 @@ export interface DenialCache {
   knownNotDenied(key: string, seen: EpochSeen): boolean;
   /** `seen`: the epoch read before the denylist read that found `key` not denied. */
   rememberNotDenied(key: string, seen: EpochSeen): void;
+  /** The epoch under which `key` is remembered as not denied, while the generation and the trust period allow. */
+  epochOf(key: string, generation: number): string | undefined;
 }
 
 export const denialCacheClock = trustClock;
@@ -20,5 +22,6 @@ export function createDenialCache(trustMs: number, maxEntries = 50_000): DenialC
   return {
     knownNotDenied: (key, seen) => entries.get(key, seen.generation, seen.epoch) !== undefined,
     rememberNotDenied: (key, seen) => entries.set(key, true, seen),
+    epochOf: (key, generation) => entries.get(key, generation)?.tag.epoch,
   };
 }
