@@ -26,10 +26,6 @@ export interface Caller {
 /** What resolving a caller needs: the tokens domain's context has it all. */
 export type CallerContext = Pick<TokensContext, 'db' | 'accessTokens' | 'issuer' | 'settings'>;
 
-export async function resolveCaller(ctx: CallerContext, token: string): Promise<Caller> {
-  return (await inspectAccessToken(ctx, token)).caller;
-}
-
 /** This node's copies of memberships and apps for the management API, under their epochs (docs/reliability.md). */
 export interface ManagementCopies {
   readonly members: EpochCopies<MembershipRow>;
