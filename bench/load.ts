@@ -12,6 +12,8 @@ export interface Measurement {
   /** Latency percentiles in ms. */
   p50: number;
   p99: number;
+  /** The slowest response, ms: a server that stopped serving for a while shows here first. */
+  max?: number;
   /** non-2xx responses + socket errors + timeouts. */
   errors: number;
   non2xx: number;
@@ -53,6 +55,7 @@ export async function measure(opts: LoadOptions): Promise<Measurement> {
     ok: result['2xx'],
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.non2xx + result.errors + result.timeouts,
     non2xx: result.non2xx,
     socketErrors: result.errors + result.timeouts,
@@ -240,6 +243,7 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
     ok,
     p50: pct(50),
     p99: pct(99),
+    max: pct(100),
     errors: total - ok + socketErrors,
     non2xx: total - ok,
     socketErrors,

@@ -13,13 +13,6 @@ export interface Sample {
   m: Measurement;
   /** µs of CPU per group over the run (cpu.ts). */
   cpu?: CpuUse;
-  /** The server's event-loop delay over the run, ms (orgauth's /metrics: one node only). */
-  loopDelay?: LoopDelay;
-}
-
-export interface LoopDelay {
-  maxMs: number;
-  p99Ms: number;
 }
 
 export interface Summary {

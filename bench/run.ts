@@ -12,7 +12,7 @@ import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
 import { measure, measurePaced, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
-import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type LoopDelay, type Sample, type ScalePoint } from './report.js';
+import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
 import { grantsProvider } from './grants.js';
 import { runScale } from './scale.js';
 import type { App } from './seed.js';
@@ -202,44 +202,22 @@ const loadGenerator: CpuSource = { group: 'load generator', node: false, pids: a
 /** A workload's CPU sources when it names none: those of the deployment or peer it runs on. */
 let cpuOf: (server: string) => CpuSource[] = () => [];
 
-/**
- * orgauth's event-loop delay since the previous read: prom-client's monitorEventLoopDelay histogram
- * behind /metrics (10 ms resolution), which each scrape reads and resets. undefined for a peer or
- * several nodes.
- */
-let loopDelayUrl: (server: string) => string | undefined = () => undefined;
-
-async function readLoopDelay(url: string | undefined): Promise<LoopDelay | undefined> {
-  if (!url) return undefined;
-  try {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const gauge = (name: string): number => Number(new RegExp(`^orgauth_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    return { maxMs: Math.round(gauge('max') * 1e4) / 10, p99Ms: Math.round(gauge('p99') * 1e4) / 10 };
-  } catch {
-    return undefined;
-  }
-}
-
 async function run(w: Workload, round: number, durationS = opt.durationS, pacedRate?: number, label = w.name): Promise<Measurement> {
   const shape = { connections: opt.connections, durationS };
   await w.prepare?.(shape);
   const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
   const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
-  // Read (and so reset) the delay histogram outside the CPU count: the run's own is read after it.
-  const delayUrl = loopDelayUrl(w.server);
-  await readLoopDelay(delayUrl);
   const before = await snapshot(sources);
   const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
-  const loopDelay = await readLoopDelay(delayUrl);
   const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   for (const s of servers) trimLog(s.stdoutFile);
-  if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu, ...(loopDelay ? { loopDelay } : {}) });
+  if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu });
   // Cores busy over the run: a server short of the CPU it is given waits on something else.
   const cores = (us: number): string => (us / (m.durationS * 1e6)).toFixed(2);
   const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx; cores busy: server ${cores(totalUs(cpu))}, load ${cores(cpu['load generator'] ?? 0)}` : '';
-  const delay = (loopDelay ? `; event-loop delay max ${loopDelay.maxMs} ms, p99 ${loopDelay.p99Ms} ms` : '')
+  const delay = (m.max !== undefined ? `; slowest response ${m.max} ms` : '')
     + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '');
   log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}${delay}`);
   return m;
@@ -318,10 +296,6 @@ async function compare(started: string): Promise<void> {
   for (const p of providers) Object.assign(ctx.oidcProviderEnv, p.oidcProviderEnv?.() ?? {});
   const offered: Workload[] = [];
   for (const p of providers) offered.push(...(await p.workloads(ctx)));
-  loopDelayUrl = (server) => {
-    const d = deployments.get(server);
-    return d && d.nodes.length === 1 ? d.nodes[0]?.url : undefined;
-  };
   cpuOf = (server) => {
     const d = deployments.get(server);
     const peer = ctx.peers.get(server);

@@ -78,6 +78,7 @@ describe('bench: open-loop run against a server slower than the arrivals its soc
       const slow = await measurePaced({ url, connections: 2, durationS: 0.5, requests, overallRate: 200 });
       assert.ok((slow.waitedForSocket ?? 0) >= slow.total / 3, `${slow.waitedForSocket} of ${slow.total} waited for a socket`);
       assert.ok(slow.p50 >= 20, `latency counts the wait from the due time: p50 ${slow.p50} ms`);
+      assert.ok((slow.max ?? 0) >= slow.p99, `the slowest response ${slow.max} ms is at least the p99 ${slow.p99} ms`);
       const roomy = await measurePaced({ url, connections: 20, durationS: 0.5, requests, overallRate: 50 });
       assert.equal(roomy.waitedForSocket, 0, 'with sockets to spare no request waits');
     } finally {
