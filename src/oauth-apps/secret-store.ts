@@ -1,4 +1,5 @@
 // Storage of secret verifiers. Rows are never updated in place except to demote current → previous.
+import { sql } from 'kysely';
 import type { Queryable } from '../db/database.js';
 import { reusableQuery } from '../db/compiled.js';
 import type { AppSecretsTable, OAuthAppsTable } from '../db/schema.js';
@@ -58,4 +59,23 @@ export async function demoteToPrevious(db: Queryable, id: string, expiresAt: num
 
 export async function recordSecretUse(db: Queryable, id: string, at: number): Promise<void> {
   await db.updateTable('app_secrets').set({ last_used_at: at }).where('id', '=', id).execute();
+}
+
+/**
+ * SQLite only: where each secret's row is stored (its rowid), so that uses written in that order
+ * rewrite neighbouring rows together, a page once rather than once per row.
+ */
+export async function secretRowPlacesSqlite(db: Queryable, ids: readonly string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; place: number }>`select s.id as id, s.rowid as place
+    from json_each(${JSON.stringify(ids)}) as j join app_secrets as s on s.id = j.value`.execute(db);
+  return new Map(rows.map((r) => [r.id, r.place]));
+}
+
+/** SQLite only: many uses in one statement, `[id, at]` pairs passed as one JSON parameter (stable SQL text). */
+export async function recordSecretUsesSqlite(db: Queryable, uses: readonly (readonly [id: string, at: number])[]): Promise<void> {
+  if (uses.length === 0) return;
+  await sql`update app_secrets set last_used_at = u.at
+    from (select value ->> 0 as id, value ->> 1 as at from json_each(${JSON.stringify(uses)})) as u
+    where app_secrets.id = u.id`.execute(db);
 }

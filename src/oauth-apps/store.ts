@@ -103,3 +103,11 @@ export async function allAppsInOrg(db: Queryable, orgId: string): Promise<AppRow
 export async function recordAppUse(db: Queryable, id: string, at: number): Promise<void> {
   await db.updateTable('oauth_apps').set({ last_used_at: at }).where('id', '=', id).execute();
 }
+
+/** SQLite only: many uses in one statement, `[id, at]` pairs (one per app) passed as one JSON parameter. */
+export async function recordAppUsesSqlite(db: Queryable, uses: readonly (readonly [id: string, at: number])[]): Promise<void> {
+  if (uses.length === 0) return;
+  await sql`update oauth_apps set last_used_at = u.at
+    from (select value ->> 0 as id, value ->> 1 as at from json_each(${JSON.stringify(uses)})) as u
+    where oauth_apps.id = u.id`.execute(db);
+}
