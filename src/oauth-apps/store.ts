@@ -63,17 +63,23 @@ export interface AppPageQuery {
   readonly limit: number;
 }
 
+/** What the listing shows of an app (view.ts): reading only these columns makes a page's rows markedly cheaper to build. */
+export const LISTED_COLUMNS = [
+  'id', 'org_id', 'display_name', 'public_client', 'settings', 'created_at', 'created_by', 'updated_at', 'updated_by', 'last_used_at', 'secret_set_at',
+] as const;
+export type ListedApp = Pick<AppRow, (typeof LISTED_COLUMNS)[number]>;
+
 // The unfiltered listing is the common one: compiled once (db/compiled.ts). `state` is a literal so
 // that the parameters are exactly the template's. Each row carries the org's stored count, so the
 // page and its total come from one statement and one snapshot.
-const activePage = reusableQuery((db: Queryable, countOrgId: string, orgId: string, limit: number, offset: number) => db.selectFrom('oauth_apps').selectAll()
+const activePage = reusableQuery((db: Queryable, countOrgId: string, orgId: string, limit: number, offset: number) => db.selectFrom('oauth_apps').select(LISTED_COLUMNS)
   .select((eb) => eb.selectFrom('org_app_counts').select('active_apps').where('org_id', '=', countOrgId).as('org_active_apps'))
   .where('org_id', '=', orgId).where('state', '=', sql.lit('active'))
   .orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).offset(offset));
 const activeCount = reusableQuery((db: Queryable, orgId: string) => db.selectFrom('org_app_counts').select('active_apps').where('org_id', '=', orgId));
 
 // An app being deleted is already gone for the API (docs/design.md §5.1, bulk delete).
-export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: AppRow[]; total: number }> {
+export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise<{ rows: ListedApp[]; total: number }> {
   if (!query.searchTerm) {
     const rows = await activePage.all(db, query.orgId, query.orgId, query.limit, query.offset);
     // A page past the end has no row to carry the count.
@@ -84,7 +90,7 @@ export async function listAppsInOrg(db: Queryable, query: AppPageQuery): Promise
   // ESCAPE is spelled out: SQLite has no default escape character for LIKE.
   const base = db.selectFrom('oauth_apps').where('org_id', '=', query.orgId).where('state', '=', 'active')
     .where(sql<boolean>`(lower(display_name) like ${pattern} escape '\\' or lower(id) like ${pattern} escape '\\')`);
-  const rows = await base.selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').offset(query.offset).limit(query.limit).execute();
+  const rows = await base.select(LISTED_COLUMNS).orderBy('created_at', 'asc').orderBy('id', 'asc').offset(query.offset).limit(query.limit).execute();
   const total = knownTotal(query, rows.length) ?? Number((await base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
   return { rows, total };
 }
