@@ -9,7 +9,7 @@
 // promise settles only after the commit that contains its changes has been synced. If that commit
 // fails, every transaction of the batch fails and none of them is applied.
 import type { Kysely } from 'kysely';
-import type { Db, OpenedDatabase, Tx } from './database.js';
+import type { Db, Tx } from './database.js';
 import type { Database } from './schema.js';
 import { isPostgres } from './database.js';
 
@@ -30,8 +30,11 @@ export interface CommitQueue {
   draining: boolean;
 }
 
-/** The database as the rest of the code uses it: with its own commit queue. */
-export function withCommitQueue(db: OpenedDatabase): Db {
+/**
+ * The database as the rest of the code uses it: with its own commit queue, added to the same object
+ * so that what openDatabase attached (dataVersion on SQLite) stays.
+ */
+export function withCommitQueue(db: Kysely<Database>): Db {
   return Object.assign(db, { commits: { queue: [], draining: false } });
 }
 
