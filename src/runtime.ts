@@ -24,7 +24,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
-import { createLocalEpochs, type LocalEpochs } from './db/local-epochs.js';
+import { createLocalEpochs, LOCAL_TRUST_MS, type LocalEpochs } from './db/local-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
@@ -108,8 +108,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // this process's own (db/local-epochs.ts); otherwise every request reads the database.
   const cacheMs = config.clientCacheSeconds * 1000;
   const localEpochs = !redis && db.dataVersion ? createLocalEpochs(db.dataVersion) : undefined;
-  const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
-  const denials = clients ? createDenialCache(cacheMs) : undefined;
+  const trustMs = localEpochs ? LOCAL_TRUST_MS : cacheMs;
+  const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(trustMs) : undefined;
+  const denials = clients ? createDenialCache(trustMs) : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();

@@ -4,6 +4,13 @@
 // it after a revocation, and both whenever another connection committed to the file (the CLI,
 // another process, an operator's sqlite3), which SQLite reports as a new PRAGMA data_version.
 // Copies of apps and the memory of tokens found not denied are trusted only while these are unchanged.
+/**
+ * How long a copy is trusted under local epochs. With Redis the trust period bounds how long a change
+ * whose bump failed may go unseen; here a bump runs in the process that holds the copies and cannot
+ * fail, so this only bounds how long an entry lives, long enough for a client used every few minutes.
+ */
+export const LOCAL_TRUST_MS = 5 * 60_000;
+
 export interface LocalEpochs {
   /** The app's epoch now. */
   app(appId: string): string;
