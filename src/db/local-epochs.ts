@@ -12,10 +12,12 @@
 export const LOCAL_TRUST_MS = 5 * 60_000;
 
 export interface LocalEpochs {
-  /** The app's epoch now. */
-  app(appId: string): string;
-  /** The revocations epoch now. */
-  revocations(): string;
+  /** What other connections have committed, as of now: read it once and pass it to both epochs of one moment. */
+  version(): number;
+  /** The app's epoch now (or at `version`, read just before). */
+  app(appId: string, version?: number): string;
+  /** The revocations epoch now (or at `version`, read just before). */
+  revocations(version?: number): string;
   /** Call after the change committed, before it is acknowledged. */
   bumpApps(appIds: readonly string[]): void;
   bumpRevocations(): void;
@@ -30,11 +32,12 @@ export function createLocalEpochs(dataVersion: () => number, maxApps = 50_000): 
   let appBumps = 0;
   let revocationBumps = 0;
   return {
-    app(appId) {
-      return `${apps.get(appId) ?? forgotten}:${dataVersion()}`;
+    version: dataVersion,
+    app(appId, version = dataVersion()) {
+      return `${apps.get(appId) ?? forgotten}:${version}`;
     },
-    revocations() {
-      return `${revocationBumps}:${dataVersion()}`;
+    revocations(version = dataVersion()) {
+      return `${revocationBumps}:${version}`;
     },
     bumpApps(appIds) {
       appBumps += 1;

@@ -104,9 +104,10 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         if (answer === undefined && localEpochs) {
           // Read before anything is answered, as the Redis script reads it: introspection trusts its
           // memory of tokens not denied under this value only.
-          const revocations = localEpochs.revocations();
+          const version = localEpochs.version();
+          const revocations = localEpochs.revocations(version);
           if (condition.epoch !== undefined && appId !== undefined) {
-            const epoch = localEpochs.app(appId);
+            const epoch = localEpochs.app(appId, version);
             if (epoch !== condition.epoch) return { stale: true, epoch, revocations };
           }
           await perNode(appId, outcome);
