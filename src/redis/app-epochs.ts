@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TestFaults } from '../config.js';
 import type { RedisLink } from './connection.js';
+import type { LocalEpochs } from '../db/local-epochs.js';
 
 /** Epochs expire: a forgotten one only costs each node one database read of that app. */
 export const EPOCH_TTL_MS = 24 * 60 * 60 * 1000;
@@ -52,7 +53,8 @@ export interface EpochBumper {
   bumpRevocationsBeforeAcknowledging(): Promise<void>;
 }
 
-export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, faults: TestFaults): EpochBumper {
+/** `local`: a single SQLite node's own epochs (db/local-epochs.ts), used only without Redis. */
+export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, faults: TestFaults, local?: LocalEpochs): EpochBumper {
   const bumpOnce = async (link: RedisLink, keys: readonly string[]): Promise<boolean> => {
     if (faults.loseEpochBumps) return false;
     const reply = await link.budgetCommand('epochs', (client) => {
@@ -63,7 +65,7 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
     return reply !== undefined && reply !== null && reply.every(([error]) => !error);
   };
   const bump = async (keys: (link: RedisLink) => string[]): Promise<void> => {
-    // Without Redis no node keeps a copy (the cache needs epochs), so there is nothing to distrust.
+    // Without Redis (and without local epochs) no node keeps a copy, so there is nothing to distrust.
     if (!redis) return;
     const deadline = performance.now() + waitMs;
     for (;;) {
@@ -76,6 +78,18 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
       await new Promise((resolve) => setTimeout(resolve, Math.min(BUMP_RETRY_MS, left)));
     }
   };
+  if (!redis && local) {
+    return {
+      async bumpBeforeAcknowledging(appIds) {
+        if (appIds.length === 0) return;
+        local.bumpApps(appIds);
+        local.bumpRevocations();
+      },
+      async bumpRevocationsBeforeAcknowledging() {
+        local.bumpRevocations();
+      },
+    };
+  }
   return {
     async bumpBeforeAcknowledging(appIds) {
       if (appIds.length === 0) return;
