@@ -1,6 +1,7 @@
 // Storage of secret verifiers. Rows are never updated in place except to demote current → previous.
 import type { Queryable } from '../db/database.js';
 import { reusableQuery } from '../db/compiled.js';
+import type { RowWrite } from '../db/writes.js';
 import type { AppSecretsTable, OAuthAppsTable } from '../db/schema.js';
 
 export type SecretRow = AppSecretsTable;
@@ -43,17 +44,22 @@ export async function findAppWithSecrets(db: Queryable, appId: string): Promise<
   return { app, secrets };
 }
 
+// The writes of a secret change, as queries to run together (db/writes.ts).
+export function insertSecretWrite(db: Queryable, row: SecretRow): RowWrite {
+  return db.insertInto('app_secrets').values(row);
+}
+
 export async function insertSecret(db: Queryable, row: SecretRow): Promise<void> {
-  await db.insertInto('app_secrets').values(row).execute();
+  await insertSecretWrite(db, row).execute();
 }
 
-export async function deleteSecrets(db: Queryable, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.deleteFrom('app_secrets').where('id', 'in', ids).execute();
+/** `ids` must not be empty. */
+export function deleteSecretsWrite(db: Queryable, ids: readonly string[]): RowWrite {
+  return db.deleteFrom('app_secrets').where('id', 'in', ids);
 }
 
-export async function demoteToPrevious(db: Queryable, id: string, expiresAt: number): Promise<void> {
-  await db.updateTable('app_secrets').set({ status: 'previous', expires_at: expiresAt }).where('id', '=', id).execute();
+export function demoteToPreviousWrite(db: Queryable, id: string, expiresAt: number): RowWrite {
+  return db.updateTable('app_secrets').set({ status: 'previous', expires_at: expiresAt }).where('id', '=', id);
 }
 
 export async function recordSecretUse(db: Queryable, id: string, at: number): Promise<void> {
