@@ -392,8 +392,8 @@ describe('lastUsedAt (docs/design.md §6.4): recorded coarsely, in memory first,
       await change.query('begin');
       await change.query('select 1 from oauth_apps where id = $1 for update', [held.clientId]);
       await change.query('select 1 from app_secrets where app_id = $1 for update', [held.clientId]);
-      // A graceful stop writes the uses held in memory.
-      const stopping = terminate(serverPid(node));
+      // A graceful stop writes the uses held in memory; it fails if they wait on the lock too long.
+      const stopping = terminate(serverPid(node)).then(() => undefined, (error: unknown) => error);
       const usedAt = async (appId: string): Promise<unknown> =>
         (await watcher.query('select last_used_at from app_secrets where app_id = $1', [appId])).rows[0]?.last_used_at ?? null;
       for (let i = 0; i < 200 && await usedAt(free.clientId) === null; i++) await sleep(50);
@@ -403,7 +403,7 @@ describe('lastUsedAt (docs/design.md §6.4): recorded coarsely, in memory first,
       await change.query('update app_secrets set hint = hint where app_id = $1', [free.clientId]);
       assert.equal(await usedAt(held.clientId), null, 'not written under the change\'s lock');
       await change.query('commit');
-      await stopping;
+      assert.equal(await stopping, undefined, 'the node stops once the change is done');
       restarted = await startRoomyServer({ shareWith: node });
       const token = await exchangeApiToken(restarted, owner.apiToken);
       for (const app of [free, held]) {
