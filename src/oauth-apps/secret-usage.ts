@@ -3,7 +3,7 @@
 import type { Db } from '../db/database.js';
 import { isPostgres, nowSeconds } from '../db/database.js';
 import { recordAppUse, recordAppUsesSqlite } from './store.js';
-import { recordSecretUse, recordSecretUsesSqlite, secretRowPlacesSqlite } from './secret-store.js';
+import { recordSecretUse, recordSecretUsesSqlite, recordUsesUnlessLocked, secretRowPlacesSqlite, type SecretUse } from './secret-store.js';
 
 export const FLUSH_SECONDS = 60;
 /**
@@ -16,6 +16,13 @@ export const FLUSH_SECONDS = 60;
  */
 const SQLITE_USES_PER_STEP = 500;
 const SQLITE_PAUSE_MS = 10;
+/**
+ * PostgreSQL parses, plans and commits every statement: one per chunk of uses rather than two per
+ * use. A chunk's rows stay locked only for its one statement.
+ */
+const POSTGRES_USES_PER_STATEMENT = 500;
+/** Bounds the memory of which secret was written when (a forgotten one is merely written again). */
+const MAX_REMEMBERED = 200_000;
 
 export interface UsageRecorder {
   record(appId: string, secretId: string): void;
@@ -25,25 +32,40 @@ export interface UsageRecorder {
 
 type Use = readonly [id: string, at: number];
 
+interface PendingUse {
+  readonly appId: string;
+  readonly at: number;
+  /** Skipped by a flush because a change held its rows (recordUsesUnlessLocked). */
+  readonly skipped: boolean;
+}
+
 export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): UsageRecorder {
-  const pending = new Map<string, { appId: string; at: number }>();
+  const pending = new Map<string, PendingUse>();
   const written = new Map<string, number>();
   let flushing: Promise<void> | undefined;
 
-  async function flush(pauseMs = 0): Promise<void> {
-    if (pending.size === 0) return;
-    const batch = [...pending.entries()];
-    pending.clear();
-    if (isPostgres(db)) {
-      // One short statement at a time: a transaction over many rows would hold their locks and
-      // could deadlock with a secret change, which locks the app's row before its secrets'.
-      for (const [secretId, { appId, at }] of batch) {
-        await recordSecretUse(db, secretId, at);
-        await recordAppUse(db, appId, at);
-        written.set(secretId, at);
+  async function writePostgres(batch: readonly [string, PendingUse][]): Promise<void> {
+    const fresh = batch.filter(([, use]) => !use.skipped);
+    for (let i = 0; i < fresh.length; i += POSTGRES_USES_PER_STATEMENT) {
+      const chunk = fresh.slice(i, i + POSTGRES_USES_PER_STATEMENT);
+      const uses: SecretUse[] = chunk.map(([secretId, { appId, at }]) => ({ secretId, appId, at }));
+      const done = await recordUsesUnlessLocked(db, uses);
+      for (const [secretId, use] of chunk) {
+        if (done.secrets.has(secretId) && done.apps.has(use.appId)) written.set(secretId, use.at);
+        // Under a change's lock, or gone with its app: written on its own at the next flush,
+        // unless a newer use is already waiting.
+        else if (!pending.has(secretId)) pending.set(secretId, { ...use, skipped: true });
       }
-      return;
     }
+    // One row per statement waits for a lock without holding another: no deadlock, and rare.
+    for (const [secretId, { appId, at }] of batch.filter(([, use]) => use.skipped)) {
+      await recordSecretUse(db, secretId, at);
+      await recordAppUse(db, appId, at);
+      written.set(secretId, at);
+    }
+  }
+
+  async function writeSqlite(batch: [string, PendingUse][], pauseMs: number): Promise<void> {
     // SQLite has one writer and commits with an fsync (synchronous = FULL): one commit and two
     // statements per step, not two statements per secret.
     const pause = async (): Promise<void> => {
@@ -70,7 +92,14 @@ export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): Usage
       });
       for (const [secretId, at] of secrets) written.set(secretId, at);
     }
-    if (written.size > 200_000) written.clear();
+  }
+
+  async function flush(pauseMs = 0): Promise<void> {
+    if (pending.size === 0) return;
+    const batch = [...pending.entries()];
+    pending.clear();
+    if (written.size > MAX_REMEMBERED) written.clear();
+    await (isPostgres(db) ? writePostgres(batch) : writeSqlite(batch, pauseMs));
   }
 
   const timer = setInterval(() => {
@@ -85,12 +114,14 @@ export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): Usage
       const at = nowSeconds();
       const last = written.get(secretId);
       if (last !== undefined && at - last < flushSeconds) return;
-      pending.set(secretId, { appId, at });
+      pending.set(secretId, { appId, at, skipped: false });
     },
     flush: () => flush(),
     async stop() {
       clearInterval(timer);
       await flushing;
+      await flush().catch(() => {});
+      // Uses a change's lock made the last flush skip.
       await flush().catch(() => {});
     },
   };

@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../db/database.js';
 import { reusableQuery } from '../db/compiled.js';
+import type { RowWrite } from '../db/writes.js';
 import type { OAuthAppsTable } from '../db/schema.js';
 
 export type AppRow = OAuthAppsTable;
@@ -44,8 +45,12 @@ export async function lockAppInOrg(db: Queryable, orgId: string, id: string): Pr
     .returningAll().executeTakeFirst();
 }
 
+export function updateAppWrite(db: Queryable, id: string, changes: Partial<AppRow>): RowWrite {
+  return db.updateTable('oauth_apps').set(changes).where('id', '=', id);
+}
+
 export async function updateApp(db: Queryable, id: string, changes: Partial<AppRow>): Promise<void> {
-  await db.updateTable('oauth_apps').set(changes).where('id', '=', id).execute();
+  await updateAppWrite(db, id, changes).execute();
 }
 
 /** Deletes the app; false when it was already gone. */
