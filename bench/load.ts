@@ -12,6 +12,8 @@ export interface Measurement {
   /** Latency percentiles in ms. */
   p50: number;
   p99: number;
+  /** The slowest response, ms: a server that stopped serving for a while shows here first. */
+  max?: number;
   /** non-2xx responses + socket errors + timeouts. */
   errors: number;
   non2xx: number;
@@ -19,6 +21,8 @@ export interface Measurement {
   total: number;
   durationS: number;
   statusCodes: Record<string, number>;
+  /** Paced run: requests that were due while all its sockets were busy (queued in the generator). */
+  waitedForSocket?: number;
 }
 
 export interface LoadOptions {
@@ -51,6 +55,7 @@ export async function measure(opts: LoadOptions): Promise<Measurement> {
     ok: result['2xx'],
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.non2xx + result.errors + result.timeouts,
     non2xx: result.non2xx,
     socketErrors: result.errors + result.timeouts,
@@ -145,7 +150,9 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   let socketErrors = 0;
   let sent = 0;
   let done = 0;
-  const queue: { bytes: Buffer; due: number }[] = [];
+  const queue: { bytes: Buffer; due: number; seq: number }[] = [];
+  /** The last request counted in waitedForSocket (requests queue in order). */
+  let lastWaited = -1;
   const interval = 1000 / opts.overallRate;
   const start = performance.now();
   const end = start + opts.durationS * 1000;
@@ -154,6 +161,7 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   const idle: Conn[] = [];
   const conns = new Set<Conn>();
   let finished = false;
+  let waitedForSocket = 0;
   const send = (c: Conn): void => {
     const next = queue.shift();
     if (!next) {
@@ -205,10 +213,16 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
     const tick = (): void => {
       const now = Math.min(performance.now(), end);
       while (start + sent * interval <= now) {
-        queue.push({ bytes: prebuilt[sent % prebuilt.length] as Buffer, due: start + sent * interval });
+        queue.push({ bytes: prebuilt[sent % prebuilt.length] as Buffer, due: start + sent * interval, seq: sent });
         sent++;
       }
       while (queue.length > 0 && idle.length > 0) send(idle.pop() as Conn);
+      // What is still queued found every socket busy.
+      const newest = queue[queue.length - 1];
+      if (newest && newest.seq > lastWaited) {
+        waitedForSocket += newest.seq - Math.max(lastWaited, (queue[0]?.seq ?? 0) - 1);
+        lastWaited = newest.seq;
+      }
       if (performance.now() < end) setTimeout(tick, 1);
       else resolve();
     };
@@ -229,11 +243,13 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
     ok,
     p50: pct(50),
     p99: pct(99),
+    max: pct(100),
     errors: total - ok + socketErrors,
     non2xx: total - ok,
     socketErrors,
     total: total + socketErrors,
     durationS: opts.durationS,
     statusCodes,
+    waitedForSocket,
   };
 }

@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     'skip-warn': { type: 'boolean', default: false },
     'skip-two-nodes': { type: 'boolean', default: false },
     'skip-grants': { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
   },
 });
 const opt = {
@@ -50,6 +51,16 @@ const opt = {
   connections: Number(args.connections),
   warmupS: Number(args.warmup),
 };
+
+/** The open-loop run's name; `--only` may name it like a workload. */
+const PACED = 'client_credentials@80%';
+
+/** `--only a,b`: run just these workloads (names as in the tables); empty: all. */
+const only = new Set(args.only.split(',').map((n) => n.trim()).filter(Boolean));
+const selected = (name: string): boolean => only.size === 0 || only.has(name);
+if (only.has(PACED) && !only.has('client_credentials')) {
+  throw new Error(`--only: ${PACED} runs at 80 % of client_credentials' rate, so client_credentials must be listed too`);
+}
 
 const servers: Server[] = [];
 const tmpDirs: string[] = [];
@@ -203,8 +214,12 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   for (const s of servers) trimLog(s.stdoutFile);
   if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu });
-  const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx` : '';
-  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}`);
+  // Cores busy over the run: a server short of the CPU it is given waits on something else.
+  const cores = (us: number): string => (us / (m.durationS * 1e6)).toFixed(2);
+  const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx; cores busy: server ${cores(totalUs(cpu))}, load ${cores(cpu['load generator'] ?? 0)}` : '';
+  const delay = (m.max !== undefined ? `; slowest response ${m.max} ms` : '')
+    + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '');
+  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}${delay}`);
   return m;
 }
 
@@ -291,7 +306,10 @@ async function compare(started: string): Promise<void> {
   // A workload whose first request does not answer 2xx is left out, with the reason in the notes.
   const workloads: Workload[] = [];
   const calls = new Map<string, Calls>();
-  for (const w of offered) {
+  const known = new Set([...offered.map((w) => w.name), PACED]);
+  for (const n of only) if (!known.has(n)) throw new Error(`--only: no workload '${n}' in this run (${[...known].join(', ')})`);
+  if (only.size > 0) notes.push(`only these workloads ran (--only): ${[...only].join(', ')}`);
+  for (const w of offered.filter((o) => selected(o.name))) {
     const first = (await w.requests())[0];
     const p = first ? await probe(w.url, first) : undefined;
     if (!p) notes.push(`${w.server} ${w.name}: skipped (nothing to send)`);
@@ -305,15 +323,15 @@ async function compare(started: string): Promise<void> {
   const cc = workloads.filter((w) => w.name === 'client_credentials');
   const cc1 = workloads.filter((w) => w.name === 'client_credentials_1app');
   const rest = workloads.filter((w) => !cc.includes(w) && !cc1.includes(w));
-  const paced = cc.find((w) => w.server === 'orgauth');
-  if (!paced) notes.push('client_credentials@80%: not run (no orgauth SQLite client_credentials)');
+  const paced = selected(PACED) ? cc.find((w) => w.server === 'orgauth') : undefined;
+  if (!paced && selected(PACED)) notes.push('client_credentials@80%: not run (no orgauth SQLite client_credentials)');
   if (opt.warmupS > 0) for (const w of [...cc, ...cc1, ...rest]) await run(w, 0, opt.warmupS);
   for (let round = 1; round <= opt.rounds; round++) {
     for (const w of [...cc, ...cc1]) await run(w, round);
     if (paced) {
       // 80 % of the median maximum so far (this round's included), paced open loop (load.ts).
       const max = median(samples.filter((s) => s.server === 'orgauth' && s.workload === 'client_credentials').map((s) => s.m.rps));
-      if (max > 0) await run(paced, round, opt.durationS, Math.round(max * 0.8), 'client_credentials@80%');
+      if (max > 0) await run(paced, round, opt.durationS, Math.round(max * 0.8), PACED);
     }
     for (const w of rest) await run(w, round);
   }

@@ -132,6 +132,13 @@ export async function seedDirect(o: DirectSeedOptions): Promise<Cred[]> {
       batch(from, to);
       if (to % 250_000 === 1 || to === o.count) o.log(`inserted ${to}/${o.count} apps`);
     }
+    // orgauth keeps each org's count of active apps with the apps (docs/design.md §5.1): rows
+    // inserted behind its back are counted here, when the schema has the count.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'org_app_counts'").get()) {
+      db.prepare(`INSERT INTO org_app_counts (org_id, active_apps)
+        SELECT org_id, count(*) FROM oauth_apps WHERE state = 'active' GROUP BY org_id
+        ON CONFLICT (org_id) DO UPDATE SET active_apps = excluded.active_apps`).run();
+    }
     db.pragma('wal_checkpoint(TRUNCATE)');
     return creds;
   } finally {

@@ -38,9 +38,10 @@ export interface Config {
     readonly signInFailures: RateBudget;
   };
   /**
-   * ORGAUTH_CLIENT_CACHE_SECONDS (with Redis only; 0 switches the cache off): how long a node may
-   * serve client authentication from its own copy of an app and its secrets, and only while the
-   * app's epoch in Redis still matches it (docs/reliability.md, "Several nodes: the epoch cache").
+   * ORGAUTH_CLIENT_CACHE_SECONDS (0 switches the cache off): how long a node may serve client
+   * authentication from its own copy of an app and its secrets, and only while the app's epoch
+   * (in Redis, or on one SQLite node without Redis this process's own) still matches it
+   * (docs/reliability.md, "Several nodes: the epoch cache").
    * It is also how long a change waits before it is acknowledged when its epoch bump fails. The
    * same value on every node.
    */

@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
 import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
+import { createLocalEpochs, LOCAL_TRUST_MS, type LocalEpochs } from './db/local-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createEpochCopies } from './redis/epoch-trust.js';
@@ -56,7 +57,9 @@ export interface Services {
   readonly masterKey: Buffer;
   /** Present when REDIS_URL is set: shared rate limits and key-change events. */
   readonly redis?: RedisLink;
-  /** This node's copies of apps for client authentication: with Redis and ORGAUTH_CLIENT_CACHE_SECONDS > 0 only. */
+  /** One SQLite node without Redis: this process's epochs (db/local-epochs.ts). */
+  readonly localEpochs?: LocalEpochs;
+  /** This node's copies of apps for client authentication: with epochs (Redis, or local) and ORGAUTH_CLIENT_CACHE_SECONDS > 0 only. */
   readonly clients?: ClientCache;
   /** What this node knows is not on the denylist, for introspection: with the copies of apps only. */
   readonly denials?: DenialCache;
@@ -105,12 +108,16 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // Redis is optional and never fatal: without it one node works alone; while it is down, budgets are per node.
   const redis = config.redisUrl ? await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger, metrics }) : undefined;
   const keyEvents = redis ? await subscribeToKeyChanges(redis, () => keys.refresh()) : undefined;
-  // Copies of apps need epochs to be checked against: without Redis every request reads the database.
+  // Copies of apps need epochs to be checked against: Redis's, or on one SQLite node without Redis
+  // this process's own (db/local-epochs.ts); otherwise every request reads the database.
   const cacheMs = config.clientCacheSeconds * 1000;
-  const clients = redis && cacheMs > 0 ? createClientCache(cacheMs) : undefined;
-  const denials = clients ? createDenialCache(cacheMs) : undefined;
-  const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
-  const epochs = createEpochBumper(redis, cacheMs, config.testFaults);
+  const localEpochs = !redis && db.dataVersion ? createLocalEpochs(db.dataVersion) : undefined;
+  const trustMs = localEpochs ? LOCAL_TRUST_MS : cacheMs;
+  const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(trustMs) : undefined;
+  const denials = clients ? createDenialCache(trustMs) : undefined;
+  // Management requests read their epochs through Redis's gate only (docs/reliability.md, "Management requests").
+  const managementCopies: ManagementCopies | undefined = redis && clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
+  const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
   const tokens: TokensContext = {
@@ -121,7 +128,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     config, db, keys, verify, usage, logger, metrics, metricsRegistry, masterKey, epochs, oauthApps, tokens,
     accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
-    ...(redis ? { redis } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+    ...(redis ? { redis } : {}), ...(localEpochs ? { localEpochs } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
     ...(managementCopies ? { managementCopies } : {}),
     async close() {
       clearInterval(housekeeping);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
+import pg from 'pg';
 import {
   assertCspError, bootstrapAdmin, clientCredentials, createApp, exchangeApiToken, sleep, type Admin, type CreatedApp, type HttpResult, type Json, type TestServer,
 } from './helpers/index.js';
@@ -358,6 +359,62 @@ describe('lastUsedAt (docs/design.md §6.4): recorded coarsely, in memory first,
       const idleApp = await restarted.req('GET', `/orgs/${owner.orgId}/oauth-apps/${unused.clientId}`, { token });
       assert.equal(idleApp.body.lastUsedAt, null, 'never used: the app shows lastUsedAt null, as CSP does');
     } finally {
+      await restarted?.stop();
+      await node.stop();
+    }
+  });
+
+  /** The per-server PostgreSQL database of a test server, when the suite runs on PostgreSQL. */
+  const postgresUrlOf = (node: TestServer): string | undefined => {
+    const json = process.env.TEST_SERVER_ENV_JSON;
+    const url = json ? (JSON.parse(json) as Record<string, string>).DATABASE_URL?.replaceAll('{uniq}', node.uniq) : undefined;
+    return url?.startsWith('postgres') ? url : undefined;
+  };
+
+  it('PostgreSQL: uses are written in batches that never wait on a change\'s lock while holding other rows, and a use under a lock is written once it is free', {
+    skip: !process.env.TEST_SERVER_ENV_JSON?.includes('postgres') && 'row locks exist on PostgreSQL only',
+  }, async () => {
+    const node = await startRoomyServer();
+    const url = postgresUrlOf(node);
+    assert.ok(url, 'the per-server database');
+    const change = new pg.Client({ connectionString: url });
+    const watcher = new pg.Client({ connectionString: url });
+    let restarted: TestServer | undefined;
+    try {
+      await change.connect();
+      await watcher.connect();
+      const owner = await bootstrapAdmin(node);
+      const free = await createApp(node, owner.accessToken, owner.orgId);
+      const held = await createApp(node, owner.accessToken, owner.orgId);
+      await assertSecretWorks(node, free.clientId, free.clientSecret, 'a token for the app whose rows stay free');
+      await assertSecretWorks(node, held.clientId, held.clientSecret, 'a token for the app whose rows a change holds');
+      // A change of `held` in progress: its rows locked as a secret change locks them.
+      await change.query('begin');
+      await change.query('select 1 from oauth_apps where id = $1 for update', [held.clientId]);
+      await change.query('select 1 from app_secrets where app_id = $1 for update', [held.clientId]);
+      // A graceful stop writes the uses held in memory; it fails if they wait on the lock too long.
+      const stopping = terminate(serverPid(node)).then(() => undefined, (error: unknown) => error);
+      const usedAt = async (appId: string): Promise<unknown> =>
+        (await watcher.query('select last_used_at from app_secrets where app_id = $1', [appId])).rows[0]?.last_used_at ?? null;
+      for (let i = 0; i < 200 && await usedAt(free.clientId) === null; i++) await sleep(50);
+      assert.notEqual(await usedAt(free.clientId), null, 'the free app\'s use is written while another app\'s rows are locked');
+      // The change goes on to another app's secret row: the writer of uses holds none while it waits.
+      await change.query('set local lock_timeout = \'5s\'');
+      await change.query('update app_secrets set hint = hint where app_id = $1', [free.clientId]);
+      assert.equal(await usedAt(held.clientId), null, 'not written under the change\'s lock');
+      await change.query('commit');
+      assert.equal(await stopping, undefined, 'the node stops once the change is done');
+      restarted = await startRoomyServer({ shareWith: node });
+      const token = await exchangeApiToken(restarted, owner.apiToken);
+      for (const app of [free, held]) {
+        const [secret] = await listSecrets(restarted, token, owner.orgId, app.clientId);
+        assert.ok(Number.isInteger(secret.lastUsedAt), `${app.clientId}: lastUsedAt ${secret.lastUsedAt}`);
+        const got = await restarted.req('GET', `/orgs/${owner.orgId}/oauth-apps/${app.clientId}`, { token });
+        assert.equal(got.body.lastUsedAt, secret.lastUsedAt, 'the app\'s lastUsedAt is its secret\'s');
+      }
+    } finally {
+      await change.end().catch(() => {});
+      await watcher.end().catch(() => {});
       await restarted?.stop();
       await node.stop();
     }

@@ -1,7 +1,8 @@
 // Writing one audit event, inside the transaction of the change it describes.
 import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
-import { insertAuditEvent } from './store.js';
+import type { RowWrite } from '../db/writes.js';
+import { insertAuditEvent, insertAuditEventWrite } from './store.js';
 
 /** Who asked, and from where: carried from the HTTP layer into every change. */
 export interface RequestActor {
@@ -25,8 +26,8 @@ export interface AuditDetails {
   readonly [key: string]: string | number | boolean | readonly string[] | null | undefined;
 }
 
-export async function recordAudit(db: Queryable, actor: RequestActor, action: AuditAction, appId: string | null, secretId: string | null, details: AuditDetails = {}): Promise<void> {
-  await insertAuditEvent(db, {
+function auditRow(actor: RequestActor, action: AuditAction, appId: string | null, secretId: string | null, details: AuditDetails) {
+  return {
     org_id: actor.orgId,
     at: nowSeconds(),
     actor: actor.subject,
@@ -36,5 +37,14 @@ export async function recordAudit(db: Queryable, actor: RequestActor, action: Au
     request_id: actor.requestId,
     source_address: actor.sourceAddress,
     details: JSON.stringify(details),
-  });
+  };
+}
+
+export async function recordAudit(db: Queryable, actor: RequestActor, action: AuditAction, appId: string | null, secretId: string | null, details: AuditDetails = {}): Promise<void> {
+  await insertAuditEvent(db, auditRow(actor, action, appId, secretId, details));
+}
+
+/** The audit record as a write to run with the change's other writes (db/writes.ts). */
+export function auditWrite(db: Queryable, actor: RequestActor, action: AuditAction, appId: string | null, secretId: string | null, details: AuditDetails = {}): RowWrite {
+  return insertAuditEventWrite(db, auditRow(actor, action, appId, secretId, details));
 }

@@ -2,11 +2,16 @@
 import type { Queryable } from '../db/database.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import type { Insertable, Selectable } from 'kysely';
+import type { RowWrite } from '../db/writes.js';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
+export function insertAuditEventWrite(db: Queryable, row: Insertable<AuditEventsTable>): RowWrite {
+  return db.insertInto('audit_events').values(row);
+}
+
 export async function insertAuditEvent(db: Queryable, row: Insertable<AuditEventsTable>): Promise<void> {
-  await db.insertInto('audit_events').values(row).execute();
+  await insertAuditEventWrite(db, row).execute();
 }
 
 /** Narrows the log; every member is optional and they combine with AND. */

@@ -12,7 +12,14 @@ import { migrationProvider } from './migrations/index.js';
 import type { CommitQueue } from './group-commit.js';
 
 /** An open database; on SQLite it owns the queue of its write transactions (group-commit.ts). */
-export type Db = Kysely<Database> & { readonly commits: CommitQueue };
+export type Db = OpenedDatabase & { readonly commits: CommitQueue };
+
+/**
+ * `dataVersion` (SQLite only): PRAGMA data_version of the connection, which changes whenever another
+ * connection (the CLI, another process) commits to the file, and never for this connection's own
+ * commits (sqlite.org/pragma.html#pragma_data_version).
+ */
+export type OpenedDatabase = Kysely<Database> & { readonly dataVersion?: () => number };
 export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: stores accept both. */
 export type Queryable = Kysely<Database> | Transaction<Database>;
@@ -22,7 +29,7 @@ export const SQLITE_FILE = 'orgauth.db';
 // Epoch seconds are BIGINT columns; pg returns int8 as string unless told otherwise.
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, metrics: Metrics): Kysely<Database> {
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, metrics: Metrics): OpenedDatabase {
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
     // An idle client losing its connection must not crash the process; the next query reconnects.
@@ -48,7 +55,9 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, me
   // and the usage flush, which batches its writes (src/oauth-apps/secret-usage.ts) — and changes that arrive
   // together share one commit (group-commit.ts).
   file.pragma('synchronous = FULL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: (event) => countQuery(metrics, event) });
+  const dataVersion = file.prepare('PRAGMA data_version').pluck();
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }), log: (event) => countQuery(metrics, event) });
+  return Object.assign(db, { dataVersion: () => dataVersion.get() as number });
 }
 
 /** Every statement sent, for orgauth_db_queries_total (what a token request costs the database is a figure operators watch). */

@@ -30,7 +30,10 @@ export interface CommitQueue {
   draining: boolean;
 }
 
-/** The database as the rest of the code uses it: with its own commit queue. */
+/**
+ * The database as the rest of the code uses it: with its own commit queue, added to the same object
+ * so that what openDatabase attached (dataVersion on SQLite) stays.
+ */
 export function withCommitQueue(db: Kysely<Database>): Db {
   return Object.assign(db, { commits: { queue: [], draining: false } });
 }

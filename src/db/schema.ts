@@ -14,6 +14,12 @@ export interface OrganizationsTable {
   created_at: number;
 }
 
+/** An org's active apps, the listing's totalResults; no row means none (oauth-apps/store.ts). */
+export interface OrgAppCountsTable {
+  org_id: string;
+  active_apps: number;
+}
+
 export interface UsersTable {
   username: string;
   created_at: number;
@@ -168,6 +174,7 @@ export interface Database {
   memberships: MembershipsTable;
   api_tokens: ApiTokensTable;
   oauth_apps: OAuthAppsTable;
+  org_app_counts: OrgAppCountsTable;
   app_secrets: AppSecretsTable;
   keys: KeysTable;
   token_denylist: TokenDenylistTable;

@@ -141,6 +141,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   const failures = createFailureBudget(services.config.rateLimits.authFailures, services.redis, services.metrics);
   const { metrics } = services;
   const gateScript = services.redis ? redisGate(services.redis, budget, failures.budget, metrics) : undefined;
+  const { localEpochs } = services;
   const gated = new WeakSet<FastifyRequest>();
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
@@ -179,6 +180,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     request.clientGate = {
       generation: () => services.redis?.generation() ?? 0,
       async readEpoch(appId) {
+        if (localEpochs) return localEpochs.app(appId);
         if (!services.redis || redisFailed) return undefined;
         const redis = services.redis;
         const epoch = await redis.budgetCommand('epochs', (client) => client.get(epochKey(redis, appId)));
@@ -188,6 +190,18 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       async decide(appId, outcome, condition) {
         gated.add(request);
         const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition) : undefined;
+        if (answer === undefined && localEpochs) {
+          // Read before anything is answered, as the Redis script reads it: introspection trusts its
+          // memory of tokens not denied under this value only.
+          const version = localEpochs.version();
+          const revocations = localEpochs.revocations(version);
+          if (condition.epoch !== undefined && appId !== undefined) {
+            const epoch = localEpochs.app(appId, version);
+            if (epoch !== condition.epoch) return { stale: true, epoch, revocations };
+          }
+          await perNode(appId, outcome);
+          return { stale: false, createdEpoch: false, revocations };
+        }
         if (answer === undefined) {
           redisFailed = true;
           // Redis did not answer: a copy cannot be checked against its epoch; read the database.

@@ -4,12 +4,13 @@
 import type { Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
+import { executeWrites, type RowWrite } from '../db/writes.js';
 import { fail } from '../errors/errors.js';
 import { credentialHint } from '../crypto/opaque.js';
-import { recordAudit, type AuditAction, type RequestActor } from '../audit/record.js';
-import { denyTokensOfSecrets } from '../revocation/denylist.js';
+import { auditWrite, type AuditAction, type RequestActor } from '../audit/record.js';
+import { denyTokensOfSecretsWrite } from '../revocation/denylist.js';
 import type { OAuthAppsContext } from './context.js';
-import { findAppInOrg, lockAppInOrg, updateApp, type AppRow } from './store.js';
+import { findAppInOrg, lockAppInOrg, updateAppWrite, type AppRow } from './store.js';
 import { MAX_ACCESS_TOKEN_TTL, type SettingsReader } from './settings.js';
 import { enforce, holdingOf, type AppOperation } from './policy.js';
 import { isValidAt, planChange, transitionFor, type SecretChange, type SecretPlan } from './lifecycle.js';
@@ -46,8 +47,8 @@ export type SecretChangeRequest =
 /** A request that passed every check before the lock. */
 export interface CheckedChange {
   readonly request: SecretChangeRequest;
-  /** The app row the caller was authorized against (read without the lock). */
-  readonly app: AppRow;
+  /** The app row the caller was authorized against (read without the lock); undefined when nothing was read. */
+  readonly app: AppRow | undefined;
   /** The new current secret, for every change that adds one. */
   readonly newSecret: NewSecret | undefined;
   /** The id of the current secret a supplied secret was compared with before the lock. */
@@ -104,19 +105,21 @@ export async function checkMayChangeSecrets(ctx: OAuthAppsContext, actor: Reques
 }
 
 /**
- * Every check before the lock, in one place. The caller is authorized first, so a caller who will
- * get 403 costs no memory-hard KDF and this is no oracle for guessing the current secret. For a
- * caller-supplied secret the complexity rule and the KDF run here, so concurrent changes of the app
- * do not queue behind them, and a secret equal to the current one is refused (docs/design.md §5.3).
+ * Every check before the lock, in one place. For a caller-supplied secret the caller is authorized
+ * first, so a caller who will get 403 costs no memory-hard KDF and this is no oracle for guessing
+ * the current secret; then the complexity rule and the KDF run here, so concurrent changes of the
+ * app do not queue behind them, and a secret equal to the current one is refused (docs/design.md
+ * §5.3). A change without a supplied secret has nothing slow to keep out of the lock: it reads
+ * nothing here and is authorized under the lock (planLockedChange), one read fewer.
  */
 export async function checkSecretChange(ctx: OAuthAppsContext, actor: RequestActor, request: SecretChangeRequest): Promise<CheckedChange> {
-  const app = await checkMayChangeSecrets(ctx, actor, request.orgId, request.appId, request.change);
   switch (request.change) {
-    case 'deleteOld': return { request, app, newSecret: undefined, comparedWith: undefined };
-    case 'regenerate': return { request, app, newSecret: request.newSecret, comparedWith: undefined };
+    case 'deleteOld': return { request, app: undefined, newSecret: undefined, comparedWith: undefined };
+    case 'regenerate': return { request, app: undefined, newSecret: request.newSecret, comparedWith: undefined };
     case 'rotate':
     case 'replace': break;
   }
+  const app = await checkMayChangeSecrets(ctx, actor, request.orgId, request.appId, request.change);
   const newSecret = await newSuppliedSecret(request.suppliedSecret);
   const now = nowSeconds();
   const valid = (await store.listSecrets(ctx.db, app.id)).filter((s) => isValidAt(s, now));
@@ -129,14 +132,15 @@ export async function checkSecretChange(ctx: OAuthAppsContext, actor: RequestAct
 }
 
 function isUnchangedSinceCheck(checked: CheckedChange, locked: AppRow | undefined): locked is AppRow {
-  return locked !== undefined && locked.instance_id === checked.app.instance_id && locked.version === checked.app.version + 1;
+  return locked !== undefined && checked.app !== undefined
+    && locked.instance_id === checked.app.instance_id && locked.version === checked.app.version + 1;
 }
 
 /**
  * Under the app's lock (`locked` is the row lockAppInOrg returned): the lifecycle table's plan for
  * the app's secrets as they are now, or the error that refuses the change. The caller is authorized
- * again only if the app changed since checkSecretChange: locking adds one to the version, so any
- * other version (or another instance of the id) means a change came in between.
+ * here unless checkSecretChange authorized it against the same app: locking adds one to the
+ * version, so any other version (or another instance of the id) means a change came in between.
  */
 export async function planLockedChange(ctx: OAuthAppsContext, trx: Queryable, actor: RequestActor, checked: CheckedChange, locked: AppRow | undefined): Promise<LockedChange> {
   const { request, newSecret } = checked;
@@ -159,38 +163,44 @@ export async function planLockedChange(ctx: OAuthAppsContext, trx: Queryable, ac
   return { request, app, newSecret, plan, now };
 }
 
-/** Writes a planned change: its row operations, the app's stamps, the denylist and the audit record. */
+/**
+ * Writes a planned change: its row operations, the app's stamps, the denylist and the audit record,
+ * as one statement on PostgreSQL (db/writes.ts). They touch distinct rows and none depends on
+ * another's effect: a demoted, a deleted and the inserted secret are never the same row.
+ */
 export async function writeSecretChange(trx: Queryable, actor: RequestActor, change: LockedChange): Promise<SecretChangeResult> {
   const { request, app, newSecret, plan, now } = change;
+  const writes: RowWrite[] = [];
   let newSecretId: string | undefined;
   for (const operation of plan.operations) {
     switch (operation.op) {
-      case 'demote': await store.demoteToPrevious(trx, operation.id, operation.expiresAt); break;
-      case 'delete': await store.deleteSecrets(trx, operation.ids); break;
+      case 'demote': writes.push(store.demoteToPreviousWrite(trx, operation.id, operation.expiresAt)); break;
+      case 'delete': if (operation.ids.length > 0) writes.push(store.deleteSecretsWrite(trx, operation.ids)); break;
       case 'insertCurrent': {
         if (!newSecret) throw new Error(`change ${request.change} needs a new secret`);
         const row = secretRow(app.id, newSecret, actor.subject, now);
-        await store.insertSecret(trx, row);
+        writes.push(store.insertSecretWrite(trx, row));
         newSecretId = row.id;
         break;
       }
     }
   }
-  await updateApp(trx, app.id, {
+  writes.push(updateAppWrite(trx, app.id, {
     updated_at: now,
     updated_by: actor.subject,
     ...(newSecretId ? { secret_set_at: now } : {}),
-  });
+  }));
   const revokeTokens = request.change === 'regenerate' && request.revokeTokens;
   if (revokeTokens && plan.killedIds.length > 0) {
     // Until the longest lifetime any token can have: a later PATCH may shorten the app's TTL.
-    await denyTokensOfSecrets(trx, plan.killedIds, now + MAX_ACCESS_TOKEN_TTL);
+    writes.push(denyTokensOfSecretsWrite(trx, plan.killedIds, now + MAX_ACCESS_TOKEN_TTL));
   }
-  await recordAudit(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
+  writes.push(auditWrite(trx, actor, AUDIT_ACTION[request.change], app.id, newSecretId ?? null, {
     killedSecretIds: plan.killedIds,
     newSecretHint: newSecret?.generated ? credentialHint(newSecret.plaintext) : undefined,
     revokeTokens,
-  });
+  }));
+  await executeWrites(trx, writes);
   return { app, newSecretId, killedSecretIds: plan.killedIds };
 }
 

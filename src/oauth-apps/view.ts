@@ -2,9 +2,9 @@
 // null (or false) where orgauth has no value, so the shape never changes with the app's history.
 import type { OrgOAuthAppResponse } from './schemas.js';
 import type { AllowedScopes, RoleBinding, SettingsReader } from './settings.js';
-import type { AppRow } from './store.js';
+import type { ListedApp } from './store.js';
 
-export function appResponse(settings: SettingsReader, app: AppRow, now: number): OrgOAuthAppResponse {
+export function appResponse(settings: SettingsReader, app: ListedApp, now: number): OrgOAuthAppResponse {
   const s = settings.read(app);
   return {
     id: app.id,

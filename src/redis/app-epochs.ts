@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TestFaults } from '../config.js';
 import type { RedisLink } from './connection.js';
+import type { LocalEpochs } from '../db/local-epochs.js';
 
 /** Epochs expire: a forgotten one only costs each node one database read of that app. */
 export const EPOCH_TTL_MS = 24 * 60 * 60 * 1000;
@@ -61,7 +62,8 @@ export interface EpochBumper {
   bumpMembersBeforeAcknowledging(orgId: string): Promise<void>;
 }
 
-export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, faults: TestFaults): EpochBumper {
+/** `local`: a single SQLite node's own epochs (db/local-epochs.ts), used only without Redis. */
+export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, faults: TestFaults, local?: LocalEpochs): EpochBumper {
   const bumpOnce = async (link: RedisLink, keys: readonly string[]): Promise<boolean> => {
     if (faults.loseEpochBumps) return false;
     const reply = await link.budgetCommand('epochs', (client) => {
@@ -72,7 +74,7 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
     return reply !== undefined && reply !== null && reply.every(([error]) => !error);
   };
   const bump = async (keys: (link: RedisLink) => string[]): Promise<void> => {
-    // Without Redis no node keeps a copy (the cache needs epochs), so there is nothing to distrust.
+    // Without Redis (and without local epochs) no node keeps a copy, so there is nothing to distrust.
     if (!redis) return;
     const deadline = performance.now() + waitMs;
     for (;;) {
@@ -85,6 +87,21 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
       await new Promise((resolve) => setTimeout(resolve, Math.min(BUMP_RETRY_MS, left)));
     }
   };
+  if (!redis && local) {
+    return {
+      async bumpBeforeAcknowledging(appIds) {
+        if (appIds.length === 0) return;
+        local.bumpApps(appIds);
+        local.bumpRevocations();
+      },
+      async bumpRevocationsBeforeAcknowledging() {
+        local.bumpRevocations();
+      },
+      // Copies of memberships are kept only under Redis's members epochs, and memberships change
+      // only through the CLI, whose commit moves every local epoch (PRAGMA data_version).
+      async bumpMembersBeforeAcknowledging() {},
+    };
+  }
   return {
     async bumpBeforeAcknowledging(appIds) {
       if (appIds.length === 0) return;

@@ -2,22 +2,28 @@
 // (regenerate with revokeTokens) or by the API token they came from (API token revoked).
 import type { Queryable } from '../db/database.js';
 import type { DenylistKind } from '../db/schema.js';
+import type { RowWrite } from '../db/writes.js';
 
 export interface DenylistEntry {
   readonly kind: DenylistKind;
   readonly value: string;
 }
 
-export async function deny(db: Queryable, entries: readonly DenylistEntry[], until: number): Promise<void> {
-  if (entries.length === 0) return;
-  await db.insertInto('token_denylist')
+/** `entries` must not be empty. */
+function denyWrite(db: Queryable, entries: readonly DenylistEntry[], until: number): RowWrite {
+  return db.insertInto('token_denylist')
     .values(entries.map((e) => ({ kind: e.kind, value: e.value, expires_at: until })))
-    .onConflict((oc) => oc.columns(['kind', 'value']).doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })))
-    .execute();
+    .onConflict((oc) => oc.columns(['kind', 'value']).doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })));
 }
 
-export async function denyTokensOfSecrets(db: Queryable, secretIds: readonly string[], until: number): Promise<void> {
-  await deny(db, secretIds.map((value) => ({ kind: 'sid', value })), until);
+export async function deny(db: Queryable, entries: readonly DenylistEntry[], until: number): Promise<void> {
+  if (entries.length === 0) return;
+  await denyWrite(db, entries, until).execute();
+}
+
+/** Denies the tokens minted with these secrets, as a write to run with a change's others (db/writes.ts); `secretIds` must not be empty. */
+export function denyTokensOfSecretsWrite(db: Queryable, secretIds: readonly string[], until: number): RowWrite {
+  return denyWrite(db, secretIds.map((value) => ({ kind: 'sid', value })), until);
 }
 
 /** True when any of the entries is on the denylist. */

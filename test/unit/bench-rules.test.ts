@@ -63,6 +63,30 @@ describe('bench: open-loop run against a server that closes some connections', (
   });
 });
 
+describe('bench: open-loop run against a server slower than the arrivals its sockets can carry', () => {
+  it('counts the requests that fell due while every socket was busy, and only those', async () => {
+    // 20 ms per response on 2 sockets carries 100/s: at 200/s about half the requests must wait.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200).end('ok'), 20));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}`;
+      const requests = [{ method: 'GET', path: '/t' }];
+      const slow = await measurePaced({ url, connections: 2, durationS: 0.5, requests, overallRate: 200 });
+      assert.ok((slow.waitedForSocket ?? 0) >= slow.total / 3, `${slow.waitedForSocket} of ${slow.total} waited for a socket`);
+      assert.ok(slow.p50 >= 20, `latency counts the wait from the due time: p50 ${slow.p50} ms`);
+      assert.ok((slow.max ?? 0) >= slow.p99, `the slowest response ${slow.max} ms is at least the p99 ${slow.p99} ms`);
+      const roomy = await measurePaced({ url, connections: 20, durationS: 0.5, requests, overallRate: 50 });
+      assert.equal(roomy.waitedForSocket, 0, 'with sockets to spare no request waits');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('bench: thread groups of a node process', () => {
   const task = (tid: number, comm: string, start: number) => ({ tid, comm, ticks: 0, start });
 

@@ -1,0 +1,108 @@
+// One SQLite node without Redis keeps copies of apps and its memory of tokens not denied under its own
+// epochs (docs/reliability.md, "One node on SQLite: local epochs"): in the steady state a token or an
+// introspection of a service account's token costs no database read, yet a change is in force at the
+// very next request — made through this server, or committed to the file by another connection
+// (the CLI, another process, an operator's sqlite3), which PRAGMA data_version reveals.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
+import { bootstrapAdmin, createApp, serviceAccountToken, type Admin, type CreatedApp, type TestServer } from './helpers/index.js';
+import { assertSecretRefused, assertSecretWorks, introspect, regenerateSecret, startRoomyServer } from './helpers/lifecycle.js';
+
+const skip = process.env.ORGAUTH_TEST_BACKEND === 'postgres' ? 'SQLite only (it ran in the first pass)' : undefined;
+if (skip) process.stdout.write(`# skipping the local-epoch tests: ${skip}\n`);
+
+let server: TestServer;
+let admin: Admin;
+
+/** Statements the server sent to the database, by kind (select, update, …). */
+async function databaseQueries(): Promise<Record<string, number>> {
+  const text = (await server.req('GET', '/metrics', { root: true })).text;
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^orgauth_db_queries_total\{([^}]*)\} (\d+(?:\.\d+)?)/gm)) {
+    const statement = /statement="(\w+)"/.exec(match[1] ?? '')?.[1] ?? 'other';
+    counts[statement] = (counts[statement] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
+async function selectsDuring(work: () => Promise<void>): Promise<number> {
+  const before = (await databaseQueries()).select ?? 0;
+  await work();
+  return ((await databaseQueries()).select ?? 0) - before;
+}
+
+/** Another connection to the server's file, as the CLI opens one. */
+function otherConnection<T>(work: (file: SQLite.Database) => T): T {
+  const file = new SQLite(path.join(server.dataDir, 'orgauth.db'));
+  try {
+    file.pragma('busy_timeout = 5000');
+    return work(file);
+  } finally {
+    file.close();
+  }
+}
+
+function jtiOf(token: string): string {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string };
+  return payload.jti;
+}
+
+describe('one SQLite node: copies under local epochs', { skip }, () => {
+  before(async () => {
+    server = await startRoomyServer();
+    admin = await bootstrapAdmin(server);
+  });
+  after(async () => server?.stop());
+
+  it('serves tokens from its copy of the app: no database read per token in the steady state', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'first use');
+    const selects = await selectsDuring(async () => {
+      for (let i = 0; i < 5; i++) await assertSecretWorks(server, app.clientId, app.clientSecret, `use ${i}`);
+    });
+    assert.equal(selects, 0, 'five tokens from the copy read nothing');
+  });
+
+  it('a secret regenerated through the server is refused at the next request', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'before');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'from the copy');
+    const res = await regenerateSecret(server, admin.accessToken, admin.orgId, app.clientId);
+    assert.equal(res.status, 200, res.text);
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'right after the regeneration');
+    await assertSecretWorks(server, app.clientId, res.body.clientSecret as string, 'the new secret');
+  });
+
+  it('a secret deleted by another connection to the file is refused at the next request', async () => {
+    const app: CreatedApp = await createApp(server, admin.accessToken, admin.orgId);
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'before');
+    await assertSecretWorks(server, app.clientId, app.clientSecret, 'from the copy');
+    const deleted = otherConnection((file) => file.prepare('DELETE FROM app_secrets WHERE app_id = ?').run(app.clientId).changes);
+    assert.ok(deleted >= 1);
+    await assertSecretRefused(server, app.clientId, app.clientSecret, 'right after the other connection committed');
+  });
+
+  it('introspection answers from memory, and a token revoked through the server is inactive at the next request', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const token = await serviceAccountToken(server, app.clientId, app.clientSecret);
+    assert.equal((await introspect(server, app, token)).active, true);
+    const selects = await selectsDuring(async () => {
+      for (let i = 0; i < 5; i++) assert.equal((await introspect(server, app, token)).active, true);
+    });
+    assert.equal(selects, 0, 'five introspections of the caller\'s own token read nothing');
+    const revoked = await server.req('POST', '/auth/revoke', { basic: [app.clientId, app.clientSecret], form: { token } });
+    assert.equal(revoked.status, 200, revoked.text);
+    assert.equal((await introspect(server, app, token)).active, false, 'inactive right after the revocation');
+  });
+
+  it('a token denied by another connection to the file is inactive at the next request', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const token = await serviceAccountToken(server, app.clientId, app.clientSecret);
+    assert.equal((await introspect(server, app, token)).active, true);
+    assert.equal((await introspect(server, app, token)).active, true, 'from memory');
+    otherConnection((file) => file.prepare("INSERT INTO token_denylist (kind, value, expires_at) VALUES ('jti', ?, ?)").run(jtiOf(token), Math.floor(Date.now() / 1000) + 3600));
+    assert.equal((await introspect(server, app, token)).active, false, 'inactive right after the other connection committed');
+  });
+});
