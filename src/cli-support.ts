@@ -5,6 +5,10 @@ import { openStorage } from './storage.js';
 import type { Db } from './db/database.js';
 import type { KeyRing } from './keys/keyring.js';
 import { isOrgAuthError } from './errors/errors.js';
+import { pino } from 'pino';
+import { ignoreMetrics } from './metrics/metrics.js';
+import { openRedis } from './redis/connection.js';
+import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 
 export interface Output { json?: boolean }
 
@@ -14,6 +18,24 @@ export async function withStorage<T>(action: (db: Db, keys: KeyRing) => Promise<
     return await action(db, keys);
   } finally {
     await db.destroy();
+  }
+}
+
+/**
+ * After a command's change committed, before it reports success: the epochs under which running
+ * nodes keep copies are replaced, or — when Redis does not take them — the command waits until no
+ * node trusts a copy made before the commit (docs/reliability.md, "Several nodes: the epoch cache").
+ */
+export async function bumpEpochs(bump: (epochs: EpochBumper) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  if (!config.redisUrl) return;
+  // Warnings to standard error: standard output carries the command's one result.
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const redis = await openRedis({ url: config.redisUrl, prefix: config.redisPrefix, logger, metrics: ignoreMetrics });
+  try {
+    await bump(createEpochBumper(redis, config.clientCacheSeconds * 1000, config.testFaults));
+  } finally {
+    await redis.close();
   }
 }
 

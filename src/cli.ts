@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { loadConfig } from './config.js';
-import { CommandFailedError, describeFailure, print, withStorage, type Output } from './cli-support.js';
+import { bumpEpochs, CommandFailedError, describeFailure, print, withStorage, type Output } from './cli-support.js';
 import { registerInventoryCommands } from './cli-inventory.js';
 import { addMember, bootstrap, createApiToken, createOrganization, revokeApiToken, DEFAULT_API_TOKEN_TTL_SECONDS } from './identity/service.js';
 import { isOrgRole, ORG_ROLES } from './identity/roles.js';
@@ -64,6 +64,7 @@ export function buildCli(): Command {
       if (!isOrgRole(options.role)) throw new Error(`unknown role ${options.role}`);
       const role = options.role;
       const result = await withStorage((db) => addMember(db, options.org, options.username, role, options.developer));
+      await bumpEpochs((epochs) => epochs.bumpMembersBeforeAcknowledging(options.org));
       print(options, result, `${result.username} in ${result.orgId}: ${result.roles.join(', ')}`);
     });
 
@@ -80,6 +81,8 @@ export function buildCli(): Command {
   apiToken.command('revoke').requiredOption('--token <token>', 'the API token').addOption(json())
     .action(async (options: Output & { token: string }) => {
       const revoked = await withStorage((db) => revokeApiToken(db, options.token));
+      // Its access tokens are looked up in every node's denial memory.
+      if (revoked) await bumpEpochs((epochs) => epochs.bumpRevocationsBeforeAcknowledging());
       if (!revoked) throw new CommandFailedError('no such API token');
       print(options, { revoked: true }, 'API token revoked');
     });

@@ -27,6 +27,8 @@ import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createLocalEpochs, LOCAL_TRUST_MS, type LocalEpochs } from './db/local-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
+import { createEpochCopies } from './redis/epoch-trust.js';
+import type { ManagementCopies } from './tokens/caller.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/claims.js';
 import type { TokensContext } from './tokens/context.js';
 import type { IdentityContext } from './identity/context.js';
@@ -61,6 +63,8 @@ export interface Services {
   readonly clients?: ClientCache;
   /** What this node knows is not on the denylist, for introspection: with the copies of apps only. */
   readonly denials?: DenialCache;
+  /** This node's copies of memberships and apps for the management API: with the copies of apps only. */
+  readonly managementCopies?: ManagementCopies;
   /** Bumps the epochs of changed apps before a change is acknowledged (docs/reliability.md). */
   readonly epochs: EpochBumper;
   /** Verifies presented access tokens; owns the cache of signatures this node has checked. */
@@ -111,6 +115,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const trustMs = localEpochs ? LOCAL_TRUST_MS : cacheMs;
   const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(trustMs) : undefined;
   const denials = clients ? createDenialCache(trustMs) : undefined;
+  // Management requests read their epochs through Redis's gate only (docs/reliability.md, "Management requests").
+  const managementCopies: ManagementCopies | undefined = redis && clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
@@ -123,6 +129,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(localEpochs ? { localEpochs } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
+    ...(managementCopies ? { managementCopies } : {}),
     async close() {
       clearInterval(housekeeping);
       await keyEvents?.close();

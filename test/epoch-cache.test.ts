@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  assertCspError, bootstrapAdmin, clientCredentials, createApp, freePort, sleep, startServer,
-  type Admin, type CreatedApp, type TestServer,
+  addUser, assertCspError, bootstrapAdmin, clientCredentials, createApp, freePort, sleep, startServer,
+  type Admin, type CreatedApp, type TestServer, type UserCred,
 } from './helpers/index.js';
 import { freshBackend, postgresAndRedis, type FreshBackend } from './helpers/postgres.js';
 
@@ -151,6 +151,77 @@ async function regenerate(node: TestServer, app: CreatedApp, query = ''): Promis
   assert.equal(put.status, 200, put.text);
   for (const n of [nodeA, nodeB, nodeLosing]) n.rememberSecret(put.body.clientSecret, 'clientSecret');
   return put.body.clientSecret as string;
+}
+
+/** GET app through `node` with a bearer token. */
+function getApp(node: TestServer, token: string, appId: string) {
+  return node.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appId}`, { token });
+}
+
+async function readsApp(node: TestServer, token: string, appId: string): Promise<Record<string, unknown>> {
+  const res = await getApp(node, token, appId);
+  assert.equal(res.status, 200, res.text);
+  return res.body as Record<string, unknown>;
+}
+
+/** A new member whose GET of a new app node B has served twice (the second time from its copies). */
+async function memberReading(role: 'org_owner' | 'org_admin' | 'org_member' = 'org_admin'): Promise<{ user: UserCred; app: CreatedApp }> {
+  const user = await addUser(nodeA, admin.orgId, role, { developer: true });
+  const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+  for (let i = 0; i < 2; i++) await readsApp(nodeB, user.accessToken, app.clientId);
+  return { user, app };
+}
+
+/**
+ * Runs a CLI command while node B keeps reading the app with the user's token, so that B's copies
+ * are as fresh as the trust period allows when the command reports success (a command takes about
+ * as long as the trust period: without this, B's copy could expire on its own and hide a missing bump).
+ */
+async function whileBReads(user: UserCred, appId: string, command: () => Promise<unknown>): Promise<void> {
+  let done = false;
+  const reading = (async () => {
+    while (!done) await getApp(nodeB, user.accessToken, appId);
+  })();
+  try {
+    await command();
+  } finally {
+    done = true;
+    await reading;
+  }
+}
+
+function setRole(node: TestServer, user: UserCred, appId: string, role: string, developer: boolean) {
+  return whileBReads(user, appId, () => node.cli(['user', 'add', '--org', admin.orgId, '--username', user.username, '--role', role, ...(developer ? ['--developer'] : [])]));
+}
+
+function removeMember(node: TestServer, user: UserCred, appId: string) {
+  return whileBReads(user, appId, () => node.cli(['user', 'remove', '--org', admin.orgId, '--username', user.username]));
+}
+
+/** Revokes the user's API token through the API of `node` (DELETE /loggedin/user/api-tokens/{id}). */
+async function revokeOwnApiToken(node: TestServer, user: UserCred): Promise<void> {
+  const list = await node.req('GET', '/loggedin/user/api-tokens', { token: user.accessToken });
+  assert.equal(list.status, 200, list.text);
+  const tokens = (Array.isArray(list.body) ? list.body : list.body.tokens ?? list.body.results) as Array<{ tokenId: string; status: string }>;
+  const live = tokens.filter((t) => t.status === 'active');
+  assert.equal(live.length, 1, list.text);
+  const res = await node.req('DELETE', `/loggedin/user/api-tokens/${live[0]!.tokenId}`, { token: user.accessToken });
+  assert.equal(res.status, 200, res.text);
+}
+
+async function renameApp(node: TestServer, app: CreatedApp, displayName: string): Promise<void> {
+  const res = await node.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`, { token: admin.accessToken, json: { displayName } });
+  assert.equal(res.status, 200, res.text);
+}
+
+async function deleteApp(node: TestServer, app: CreatedApp): Promise<void> {
+  const res = await node.req('DELETE', `/orgs/${admin.orgId}/oauth-apps`, { token: admin.accessToken, json: { clientIdsToDelete: [app.clientId] } });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.body.succeeded, [app.clientId]);
+}
+
+async function notActive(node: TestServer, token: string, appId: string): Promise<void> {
+  assertCspError(await getApp(node, token, appId), 401);
 }
 
 describe('several nodes: the epoch cache', { skip }, () => {
@@ -335,5 +406,95 @@ describe('several nodes: the epoch cache', { skip }, () => {
     const newer = await regenerate(nodeA, app);
     await refused(nodeB, app, fresh);
     await tokenOk(nodeB, app, newer);
+  });
+  describe('management reads: a change through one node is in force through node B at its next request', () => {
+    it(`steady state: ${STEADY_REQUESTS} GET app with a person's token cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
+      const { user, app } = await memberReading();
+      const before = await databaseQueries(nodeB);
+      const commands = await redisCommandsDuring(async () => {
+        for (let i = 0; i < STEADY_REQUESTS; i++) await readsApp(nodeB, user.accessToken, app.clientId);
+      });
+      const queries = await databaseQueries(nodeB);
+      const tally: Record<string, number> = {};
+      for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
+      assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per GET app and nothing else');
+      assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per GET app: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+    });
+
+    for (const [how, node] of [['Redis up, through node A', () => nodeA], ['the bump lost, through node C', () => nodeLosing]] as const) {
+      describe(how, () => {
+        it('member removed (CLI user remove): their token is refused', async () => {
+          const { user, app } = await memberReading();
+          const key = `${backend.redisPrefix}members-epoch:${admin.orgId}`;
+          const epochBefore = redisCli('get', key).trim();
+          await removeMember(node(), user, app.clientId);
+          if (node() === nodeLosing) assert.equal(redisCli('get', key).trim(), epochBefore, 'the fault hook lost the bump');
+          await notActive(nodeB, user.accessToken, app.clientId);
+        });
+
+        it('role changed (CLI user add): the new roles decide at the next request', async () => {
+          const { user, app } = await memberReading();
+          await setRole(node(), user, app.clientId, 'org_member', false);
+          assertCspError(await getApp(nodeB, user.accessToken, app.clientId), 403);
+          await setRole(node(), user, app.clientId, 'org_admin', false);
+          await readsApp(nodeB, user.accessToken, app.clientId);
+        });
+
+        it('API token revoked through the API: the access tokens exchanged from it are refused', async () => {
+          const { user, app } = await memberReading();
+          const key = `${backend.redisPrefix}revocations-epoch`;
+          const epochBefore = redisCli('get', key).trim();
+          await revokeOwnApiToken(node(), user);
+          if (node() === nodeLosing) assert.equal(redisCli('get', key).trim(), epochBefore, 'the fault hook lost the bump');
+          await notActive(nodeB, user.accessToken, app.clientId);
+        });
+
+        it('API token revoked with the CLI: the access tokens exchanged from it are refused', async () => {
+          const { user, app } = await memberReading();
+          await whileBReads(user, app.clientId, () => node().cli(['api-token', 'revoke', '--token', user.apiToken]));
+          await notActive(nodeB, user.accessToken, app.clientId);
+        });
+
+        it('app changed, then deleted: GET shows the change, then 404', async () => {
+          const { user, app } = await memberReading();
+          await renameApp(node(), app, 'renamed through another node');
+          assert.equal((await readsApp(nodeB, user.accessToken, app.clientId)).displayName, 'renamed through another node');
+          await deleteApp(node(), app);
+          assertCspError(await getApp(nodeB, user.accessToken, app.clientId), 404);
+        });
+      });
+    }
+
+    it('Redis killed mid-run: removal, role change, API-token revocation and app changes through node A are in force through node B, before and after Redis is back', async () => {
+      const removed = await memberReading();
+      const demoted = await memberReading();
+      const revoked = await memberReading();
+      const changed = await memberReading();
+      await killRedis();
+      try {
+        await removeMember(nodeA, removed.user, removed.app.clientId);
+        await notActive(nodeB, removed.user.accessToken, removed.app.clientId);
+        await setRole(nodeA, demoted.user, demoted.app.clientId, 'org_member', false);
+        assertCspError(await getApp(nodeB, demoted.user.accessToken, demoted.app.clientId), 403);
+        await revokeOwnApiToken(nodeA, revoked.user);
+        await notActive(nodeB, revoked.user.accessToken, revoked.app.clientId);
+        await renameApp(nodeA, changed.app, 'renamed without Redis');
+        assert.equal((await readsApp(nodeB, changed.user.accessToken, changed.app.clientId)).displayName, 'renamed without Redis');
+      } finally {
+        await startRedis();
+      }
+      await waitFor('both nodes ready with Redis again', async () =>
+        (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+      await notActive(nodeB, removed.user.accessToken, removed.app.clientId);
+      assertCspError(await getApp(nodeB, demoted.user.accessToken, demoted.app.clientId), 403);
+      await notActive(nodeB, revoked.user.accessToken, revoked.app.clientId);
+      assert.equal((await readsApp(nodeB, changed.user.accessToken, changed.app.clientId)).displayName, 'renamed without Redis');
+      // Copies are made again after the restart, and a change is again in force at once.
+      const next = await memberReading();
+      await removeMember(nodeA, next.user, next.app.clientId);
+      await notActive(nodeB, next.user.accessToken, next.app.clientId);
+      await renameApp(nodeA, changed.app, 'renamed with Redis back');
+      assert.equal((await readsApp(nodeB, changed.user.accessToken, changed.app.clientId)).displayName, 'renamed with Redis back');
+    });
   });
 });

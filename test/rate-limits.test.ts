@@ -67,6 +67,21 @@ describe('429 — management API budget per caller', () => {
     const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: other.accessToken });
     assert.equal(res.status, 200, res.text);
   });
+
+  it('GET app counts against the same budget as the changes, with the RateLimit headers (on PostgreSQL + Redis counted in the round trip that reads the epochs)', async () => {
+    const reader = await addUser(server, admin.orgId, 'org_admin');
+    for (let i = 1; i <= MANAGEMENT_BUDGET; i++) {
+      const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: reader.accessToken });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers.get('ratelimit-remaining'), String(MANAGEMENT_BUDGET - i));
+    }
+    assert429(await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: reader.accessToken }));
+    assert429(await server.req('PATCH', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: reader.accessToken, json: { displayName: 'not applied' } }));
+    const checker = await addUser(server, admin.orgId, 'org_admin');
+    const app = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: checker.accessToken });
+    assert.equal(app.status, 200, app.text);
+    assert.notEqual(app.body.displayName, 'not applied', 'the refused PATCH changed nothing');
+  });
 });
 
 describe('429 — failed client authentications per client id', () => {

@@ -2,6 +2,7 @@
 // at the token endpoints, the source address when neither is known.
 import type { FastifyRequest } from 'fastify';
 import { presentedClient, type TokenParams } from '../tokens/client-auth.js';
+import type { Caller } from '../tokens/caller.js';
 
 /** Longer "client ids" than any valid one are not trusted as keys: they fall back to the address. */
 const MAX_KEY_ID_LENGTH = 256;
@@ -22,7 +23,11 @@ export function unauthenticatedKey(request: FastifyRequest): string {
 /** Management API: runs after the auth guard, so an authenticated caller is known. */
 export function callerKey(request: FastifyRequest): string {
   const caller = request.caller;
-  return caller ? `${caller.kind}:${caller.subject}` : addressKey(request);
+  return caller ? callerKeyOf(caller) : addressKey(request);
+}
+
+export function callerKeyOf(caller: Pick<Caller, 'kind' | 'subject'>): string {
+  return `${caller.kind}:${caller.subject}`;
 }
 
 /**

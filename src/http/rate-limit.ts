@@ -17,18 +17,107 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ClientGate, EpochCondition, KnownOutcome } from '../tokens/client-gate.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from '../runtime.js';
-import { createWindowCounter, type WindowCounter } from './window-counter.js';
+import { createWindowCounter, type WindowCount, type WindowCounter } from './window-counter.js';
 import type { RedisLink } from '../redis/connection.js';
 import { defineScript } from '../redis/scripts.js';
 import { epochKey, EPOCH_TTL_MS, revocationsEpochKey, uniqueEpoch } from '../redis/app-epochs.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
-/** Management API: call after the auth guard's hook is added; counts at preHandler, when the caller is known. */
+/**
+ * Management API: call after the auth guard's hook is added; counts at preHandler, when the caller is
+ * known — unless the guard's round trip already counted the request (managementGate).
+ */
 export async function limitManagementApi(scope: FastifyInstance, services: Services): Promise<void> {
   const budget = services.config.rateLimits.management;
   const counter = createWindowCounter('management', budget, services.redis, services.metrics);
-  scope.addHook('preHandler', async (request, reply) => countAgainst(counter, services.metrics, 'management', budget, callerKey(request), reply));
+  scope.addHook('preHandler', async (request, reply) => {
+    const counted = request.managementCount;
+    if (counted === undefined) return countAgainst(counter, services.metrics, 'management', budget, callerKey(request), reply);
+    const reset = Math.max(1, Math.ceil(counted.resetMs / 1000));
+    if (counted.count > budget.max) throw refuse(services.metrics, 'management', budget, reset);
+    setRateLimitHeaders(reply, budget, counted.count, reset);
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The management budget's count, when the guard's round trip counted this request. */
+    managementCount?: WindowCount;
+  }
+}
+
+/** The epochs a management request reads in its one round trip (each created when missing, before any database read). */
+export interface ManagementEpochs {
+  readonly revocations: string;
+  /** The members epoch of the token's org, or the app's epoch of a service account's token. */
+  readonly holder: string;
+  /** The epoch of the app the path names, when asked for. */
+  readonly app?: string;
+  /** Present when the request was counted against the management budget in the same round trip. */
+  readonly counted?: WindowCount;
+}
+
+export interface ManagementGate {
+  /**
+   * One round trip: the revocations epoch, the holder's epoch (`holderKey`) and the path app's
+   * epoch; when `count` is given and both the revocations and the holder's epoch are still the ones
+   * it names, the request is also counted against the caller's management budget. Undefined when
+   * Redis did not answer.
+   */
+  read(holderKey: string, appKey: string | undefined, count?: { readonly callerKey: string; readonly revocations: string; readonly holder: string }): Promise<ManagementEpochs | undefined>;
+}
+
+// KEYS: [1] the revocations epoch, [2] the holder's epoch, [3] the path app's epoch (KEYS[1] again
+// when none), [4] the caller's management count. ARGV: [1] a unique value for epochs that are
+// missing, [2] epoch lifetime ms, [3] '1' to count when [4] and [5] are the revocations and the
+// holder's epochs, [6] management window ms. Reply: {revocations, holder, app, count (0: not
+// counted), ms left}.
+const MANAGEMENT_GATE = `
+local function epoch(key, n)
+  local e = redis.call('GET', key)
+  if not e then
+    e = ARGV[1] .. '.' .. n
+    redis.call('SET', key, e, 'PX', ARGV[2])
+  end
+  return e
+end
+local r = epoch(KEYS[1], 1)
+local h = epoch(KEYS[2], 2)
+local a = epoch(KEYS[3], 3)
+if ARGV[3] ~= '1' or r ~= ARGV[4] or h ~= ARGV[5] then return {r, h, a, 0, 0} end
+local c = redis.call('INCR', KEYS[4])
+local t = redis.call('PTTL', KEYS[4])
+if t < 0 then
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
+  t = tonumber(ARGV[6])
+end
+return {r, h, a, c, t}`;
+
+/** The management API's one round trip (MANAGEMENT_GATE), through the link's budget command: undefined without Redis. */
+export function managementGate(services: Services): ManagementGate | undefined {
+  const redis = services.redis;
+  if (!redis) return undefined;
+  const script = defineScript(MANAGEMENT_GATE);
+  const windowMs = String(services.config.rateLimits.management.windowSeconds * 1000);
+  const ttl = String(EPOCH_TTL_MS);
+  return {
+    async read(holderKey, appKey, count) {
+      const revocationsKey = revocationsEpochKey(redis);
+      const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
+        revocationsKey, holderKey, appKey ?? revocationsKey, `${redis.prefix}rl:management:${count?.callerKey ?? ''}`,
+      ], [uniqueEpoch(), ttl, count ? '1' : '0', count?.revocations ?? '', count?.holder ?? '', windowMs]) as Promise<[string, string, string, number, number]>);
+      if (!reply) {
+        services.metrics.rateLimitStoreFailed('management');
+        return undefined;
+      }
+      const [revocations, holder, app, c, t] = reply;
+      return {
+        revocations, holder, ...(appKey !== undefined ? { app } : {}),
+        ...(Number(c) > 0 ? { counted: { count: Number(c), resetMs: Number(t) } } : {}),
+      };
+    },
+  };
 }
 
 declare module 'fastify' {

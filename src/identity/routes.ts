@@ -113,6 +113,9 @@ export async function loggedInUserRoutes(scope: FastifyInstance, services: Servi
     },
   }, async (request, reply) => {
     await revokePersonalToken(services.identity, actorOf(request), request.params.tokenId);
+    // Its access tokens are looked up in every node's denial memory (docs/reliability.md); bumped
+    // also when it was revoked before, since that request may have stopped between commit and bump.
+    await services.epochs.bumpRevocationsBeforeAcknowledging();
     return reply.code(200).send();
   });
 }

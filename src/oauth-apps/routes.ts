@@ -96,7 +96,12 @@ export async function appRoutes(scope: FastifyInstance, services: Services): Pro
       security: MANAGEMENT_SECURITY, params: AppPathParams,
       response: { 200: OrgOAuthAppResponse, ...errorResponses(401, 403, 404, 429, 500) },
     },
-  }, async (request) => getApp(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId));
+    config: { readsAppCopy: true },
+  }, async (request) => {
+    const copies = services.managementCopies?.apps;
+    const seen = request.appEpoch;
+    return getApp(services.oauthApps, actorOf(request), request.params.orgId, request.params.oauthAppId, copies && seen ? { copies, seen } : undefined);
+  });
 
   app.patch('/orgs/:orgId/oauth-apps/:oauthAppId', {
     preValidation: ignoreUnknownMembers(OrgOAuthAppUpdateRequest),

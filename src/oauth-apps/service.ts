@@ -1,4 +1,5 @@
 // Decisions about OAuth apps: create, read, update, delete (docs/design.md §5).
+import { readThroughCopy, type EpochCopies, type EpochSeen } from '../redis/epoch-trust.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../db/database.js';
 import { nowSeconds } from '../db/database.js';
@@ -77,8 +78,13 @@ export async function createApp(ctx: OAuthAppsContext, actor: RequestActor, orgI
   return secret ? { clientId: id, clientSecret: secret.plaintext } : { clientId: id };
 }
 
-export async function getApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string): Promise<OrgOAuthAppResponse> {
-  const app = await store.findAppInOrg(ctx.db, orgId, appId);
+/**
+ * `copy`: this node's copies of apps with the app's epoch this request read before any database
+ * read; the app is served from a copy tagged with that epoch (docs/reliability.md), else read.
+ */
+export async function getApp(ctx: OAuthAppsContext, actor: RequestActor, orgId: string, appId: string, copy?: { readonly copies: EpochCopies<store.AppRow>; readonly seen: EpochSeen }): Promise<OrgOAuthAppResponse> {
+  const row = copy ? await readThroughCopy(copy, appId, () => store.findAppById(ctx.db, appId)) : await store.findAppInOrg(ctx.db, orgId, appId);
+  const app = row?.org_id === orgId ? row : undefined;
   // An app being deleted is already gone for the API, as it is for the listing.
   if (!app || app.state !== 'active') throw fail('APP_NOT_FOUND', `OAuth app '${appId}' not found in organization ${orgId}`);
   enforce({ operation: 'get', callerRoles: actor.roles, before: holdingOf(ctx.settings.read(app)) });

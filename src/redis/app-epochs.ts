@@ -4,8 +4,10 @@
 // while the epoch it reads in the same round trip as the budgets still equals the one it read
 // before loading that copy from the database. One more value, the revocations epoch, is replaced
 // the same way after every revocation that can concern a service account's access token (and with
-// every app change, which may deny a secret's tokens); introspection trusts this node's memory that
-// such a token is not denied only while it is unchanged.
+// every app change, which may deny a secret's tokens); introspection and the management API trust
+// this node's memory that a token is not denied only while it is unchanged. And one value per
+// organization, its members epoch, is replaced after every change of its memberships: the
+// management API trusts this node's copy of a membership only while it is unchanged.
 //
 // Values are random, never counters: an epoch that Redis lost (restart, eviction, expiry) reads as
 // missing and one created later is new, so neither can ever equal a value a node cached before.
@@ -30,6 +32,11 @@ export function revocationsEpochKey(redis: RedisLink): string {
   return `${redis.prefix}revocations-epoch`;
 }
 
+/** The members epoch of an organization: not under `epoch:`, where a client id chosen by a caller could name it. */
+export function membersEpochKey(redis: RedisLink, orgId: string): string {
+  return `${redis.prefix}members-epoch:${orgId}`;
+}
+
 export function freshEpoch(): string {
   return randomBytes(12).toString('base64url');
 }
@@ -51,6 +58,8 @@ export interface EpochBumper {
   bumpBeforeAcknowledging(appIds: readonly string[]): Promise<void>;
   /** The same for the revocations epoch alone: call after a revocation committed, before it is acknowledged. */
   bumpRevocationsBeforeAcknowledging(): Promise<void>;
+  /** The same for an organization's members epoch: call after a membership of it changed, before it is acknowledged. */
+  bumpMembersBeforeAcknowledging(orgId: string): Promise<void>;
 }
 
 /** `local`: a single SQLite node's own epochs (db/local-epochs.ts), used only without Redis. */
@@ -88,6 +97,9 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
       async bumpRevocationsBeforeAcknowledging() {
         local.bumpRevocations();
       },
+      // Copies of memberships are kept only under Redis's members epochs, and memberships change
+      // only through the CLI, whose commit moves every local epoch (PRAGMA data_version).
+      async bumpMembersBeforeAcknowledging() {},
     };
   }
   return {
@@ -97,5 +109,6 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
       await bump((link) => [...appIds.map((appId) => epochKey(link, appId)), revocationsEpochKey(link)]);
     },
     bumpRevocationsBeforeAcknowledging: () => bump((link) => [revocationsEpochKey(link)]),
+    bumpMembersBeforeAcknowledging: (orgId) => bump((link) => [membersEpochKey(link, orgId)]),
   };
 }

@@ -1,44 +1,27 @@
-// This node's memory that a service account's access token is not on the denylist, so that
-// introspection needs no database read in the steady state (docs/reliability.md, "Several nodes:
-// the epoch cache"). It is trusted under the same three conditions as a copy of an app: the
-// revocations epoch read in the request's one Redis round trip equals the one read before the
-// denylist was, the Redis link showed no trouble since, and it is younger than the trust period.
-import { performance } from 'node:perf_hooks';
-import { setBounded } from '../bounded-map.js';
+// This node's memory that an access token is not on the denylist, so that introspection and the
+// management API need no denylist read in the steady state (docs/reliability.md, "Introspection:
+// the revocations epoch"). Trusted by the rule of every epoch copy (redis/epoch-trust.ts) with the
+// revocations epoch as the epoch.
+import { createEpochCopies, trustClock, type EpochSeen } from '../redis/epoch-trust.js';
 
-/** The revocations epoch as one request read it, before any database read of that request. */
-export interface EpochSeen {
-  readonly epoch: string;
-  /** The Redis link's generation and the time, both taken before the epoch was read. */
-  readonly generation: number;
-  readonly startedAt: number;
-}
+export type { EpochSeen } from '../redis/epoch-trust.js';
 
 export interface DenialCache {
   /** True when `key` was read as not denied under this same epoch and generation, within the trust period. */
   knownNotDenied(key: string, seen: EpochSeen): boolean;
   /** `seen`: the epoch read before the denylist read that found `key` not denied. */
   rememberNotDenied(key: string, seen: EpochSeen): void;
+  /** The epoch under which `key` is remembered as not denied, while the generation and the trust period allow. */
+  epochOf(key: string, generation: number): string | undefined;
 }
 
-export function denialCacheClock(): number {
-  return performance.now();
-}
+export const denialCacheClock = trustClock;
 
 export function createDenialCache(trustMs: number, maxEntries = 50_000): DenialCache {
-  const entries = new Map<string, EpochSeen>();
+  const entries = createEpochCopies<true>(trustMs, maxEntries);
   return {
-    knownNotDenied(key, seen) {
-      const entry = entries.get(key);
-      if (!entry) return false;
-      if (entry.epoch !== seen.epoch || entry.generation !== seen.generation || denialCacheClock() - entry.startedAt >= trustMs) {
-        entries.delete(key);
-        return false;
-      }
-      return true;
-    },
-    rememberNotDenied(key, seen) {
-      setBounded(entries, maxEntries, key, seen);
-    },
+    knownNotDenied: (key, seen) => entries.get(key, seen.generation, seen.epoch) !== undefined,
+    rememberNotDenied: (key, seen) => entries.set(key, true, seen),
+    epochOf: (key, generation) => entries.get(key, generation)?.tag.epoch,
   };
 }

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { withStorage } from '../cli-support.js';
+import { bumpEpochs, withStorage } from '../cli-support.js';
 import { removeMember } from '../identity/service.js';
 import { fail } from '../errors/errors.js';
 import { passwordProblem } from './passwords.js';
@@ -56,6 +56,7 @@ export function registerPasswordCommands(program: Command): void {
     .addOption(new Option('--json', 'print exactly one JSON object'))
     .action(async (options: { org: string; username: string; json?: boolean }) => {
       const result = await withStorage((db) => removeMember(db, options.org, options.username));
+      await bumpEpochs((epochs) => epochs.bumpMembersBeforeAcknowledging(options.org));
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${result.username} removed from ${result.orgId}\n`);
     });
 

@@ -1,11 +1,8 @@
 // This node's copies of apps and their secret rows, for client authentication without a database
-// read (docs/reliability.md, "Several nodes: the epoch cache"). A copy is used only when three
-// things hold: it is younger than the trust period (a change whose epoch bump failed waits that long
-// before it is acknowledged), Redis has shown no sign of trouble since it was made (the link's
-// generation), and — checked by the caller in the request's one Redis round trip — the app's epoch
-// is still the one read before the copy was loaded.
-import { performance } from 'node:perf_hooks';
-import { setBounded } from '../bounded-map.js';
+// read (docs/reliability.md, "Several nodes: the epoch cache"). Trusted by the rule of every epoch
+// copy (redis/epoch-trust.ts); the epoch itself is checked by the caller in the request's one Redis
+// round trip (the GATE script's condition), so `get` checks the generation and the age only.
+import { createEpochCopies, trustClock } from '../redis/epoch-trust.js';
 import type { AppWithSecrets } from '../oauth-apps/secret-store.js';
 
 export interface CachedClient {
@@ -22,35 +19,21 @@ export interface ClientCache {
   readonly size: number;
 }
 
-interface Entry extends CachedClient {
-  readonly generation: number;
-  readonly startedAt: number;
-}
-
-export function clientCacheClock(): number {
-  return performance.now();
-}
+export const clientCacheClock = trustClock;
 
 export function createClientCache(trustMs: number, maxEntries = 50_000): ClientCache {
-  const entries = new Map<string, Entry>();
+  const copies = createEpochCopies<AppWithSecrets>(trustMs, maxEntries);
   return {
     get(clientId, generation) {
-      const entry = entries.get(clientId);
-      if (!entry) return undefined;
-      if (entry.generation !== generation || clientCacheClock() - entry.startedAt >= trustMs) {
-        entries.delete(clientId);
-        return undefined;
-      }
-      return entry;
+      const copy = copies.get(clientId, generation);
+      return copy ? { found: copy.value, epoch: copy.tag.epoch } : undefined;
     },
     set(clientId, copy, generation, startedAt) {
-      setBounded(entries, maxEntries, clientId, { ...copy, generation, startedAt });
+      copies.set(clientId, copy.found, { epoch: copy.epoch, generation, startedAt });
     },
-    delete(clientId) {
-      entries.delete(clientId);
-    },
+    delete: (clientId) => copies.delete(clientId),
     get size() {
-      return entries.size;
+      return copies.size;
     },
   };
 }

@@ -65,5 +65,9 @@ export async function authorizationCodeGrant(ctx: TokensContext, grant: GrantCli
 
 async function revokeRedemption(ctx: TokensContext, familyId: string | null, accessJti: string | null, accessExpiresAt: number | null, familyUntil: number): Promise<void> {
   if (familyId) await revokeFamily(ctx.db, familyId, familyUntil);
-  if (accessJti && accessExpiresAt) await deny(ctx.db, [{ kind: 'jti', value: accessJti }], accessExpiresAt);
+  if (accessJti && accessExpiresAt) {
+    await deny(ctx.db, [{ kind: 'jti', value: accessJti }], accessExpiresAt);
+    // The access token is looked up in every node's denial memory: forgotten there before the answer.
+    await ctx.epochs.bumpRevocationsBeforeAcknowledging();
+  }
 }

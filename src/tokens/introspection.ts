@@ -96,12 +96,17 @@ export async function revoke(ctx: TokensContext, client: AuthenticatedClient, to
   }
   const apiToken = await findApiToken(ctx.db, token);
   if (apiToken) {
-    if (apiToken.org_id !== orgId || apiToken.revoked_at !== null) return;
+    if (apiToken.org_id !== orgId) return;
     assertMayRevokeOthers(actor);
-    await writeTransaction(ctx.db, async (trx) => {
-      await revokeApiTokenRow(trx, apiToken);
-      await recordAudit(trx, actor, 'token.revoke', null, null, { tokenType: 'api_token', tokenId: apiToken.id, subject: apiToken.username });
-    });
+    if (apiToken.revoked_at === null) {
+      await writeTransaction(ctx.db, async (trx) => {
+        await revokeApiTokenRow(trx, apiToken);
+        await recordAudit(trx, actor, 'token.revoke', null, null, { tokenType: 'api_token', tokenId: apiToken.id, subject: apiToken.username });
+      });
+    }
+    // Its access tokens are looked up in every node's denial memory: none may answer from it once
+    // the 200 is sent (again when revoked before, as for access tokens below).
+    await ctx.epochs.bumpRevocationsBeforeAcknowledging();
     return;
   }
   let claims: AccessTokenClaims;
