@@ -190,6 +190,12 @@ async function whileBReads(user: UserCred, appId: string, command: () => Promise
   }
 }
 
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
 function setRole(node: TestServer, user: UserCred, appId: string, role: string, developer: boolean) {
   return whileBReads(user, appId, () => node.cli(['user', 'add', '--org', admin.orgId, '--username', user.username, '--role', role, ...(developer ? ['--developer'] : [])]));
 }
@@ -422,19 +428,36 @@ describe('several nodes: the epoch cache', { skip }, () => {
     });
 
     for (const [how, node] of [['Redis up, through node A', () => nodeA], ['the bump lost, through node C', () => nodeLosing]] as const) {
+      /**
+       * A CLI command run with a node's environment either moved the epoch (Redis up) or, its bump lost,
+       * reported success only after every node's copy had expired: checked directly, because B's copy
+       * may also expire on its own while a command runs and hide a missing bump from the reads alone.
+       */
+      const cliBumpedOrWaited = (key: string, epochBefore: string, tookMs: number): void => {
+        const epochAfter = redisCli('get', key).trim();
+        if (node() === nodeLosing) {
+          assert.equal(epochAfter, epochBefore, 'the fault hook lost the bump');
+          assert.ok(tookMs >= CACHE_SECONDS * 1000, `the command waited out the trust period (${tookMs} ms)`);
+        } else {
+          assert.notEqual(epochAfter, epochBefore, 'the command moved the epoch');
+        }
+      };
       describe(how, () => {
         it('member removed (CLI user remove): their token is refused', async () => {
           const { user, app } = await memberReading();
           const key = `${backend.redisPrefix}members-epoch:${admin.orgId}`;
           const epochBefore = redisCli('get', key).trim();
-          await removeMember(node(), user, app.clientId);
-          if (node() === nodeLosing) assert.equal(redisCli('get', key).trim(), epochBefore, 'the fault hook lost the bump');
+          const took = await timed(() => removeMember(node(), user, app.clientId));
+          cliBumpedOrWaited(key, epochBefore, took);
           await notActive(nodeB, user.accessToken, app.clientId);
         });
 
         it('role changed (CLI user add): the new roles decide at the next request', async () => {
           const { user, app } = await memberReading();
-          await setRole(node(), user, app.clientId, 'org_member', false);
+          const key = `${backend.redisPrefix}members-epoch:${admin.orgId}`;
+          const epochBefore = redisCli('get', key).trim();
+          const took = await timed(() => setRole(node(), user, app.clientId, 'org_member', false));
+          cliBumpedOrWaited(key, epochBefore, took);
           assertCspError(await getApp(nodeB, user.accessToken, app.clientId), 403);
           await setRole(node(), user, app.clientId, 'org_admin', false);
           await readsApp(nodeB, user.accessToken, app.clientId);
@@ -451,7 +474,10 @@ describe('several nodes: the epoch cache', { skip }, () => {
 
         it('API token revoked with the CLI: the access tokens exchanged from it are refused', async () => {
           const { user, app } = await memberReading();
-          await whileBReads(user, app.clientId, () => node().cli(['api-token', 'revoke', '--token', user.apiToken]));
+          const key = `${backend.redisPrefix}revocations-epoch`;
+          const epochBefore = redisCli('get', key).trim();
+          const took = await timed(() => whileBReads(user, app.clientId, () => node().cli(['api-token', 'revoke', '--token', user.apiToken])));
+          cliBumpedOrWaited(key, epochBefore, took);
           await notActive(nodeB, user.accessToken, app.clientId);
         });
 
