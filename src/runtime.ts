@@ -26,6 +26,7 @@ import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createLocalEpochs, LOCAL_TRUST_MS, type LocalEpochs } from './db/local-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
+import { startClientRenewal } from './tokens/client-renewal.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createEpochCopies } from './redis/epoch-trust.js';
 import type { ManagementCopies } from './tokens/caller.js';
@@ -115,13 +116,16 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const trustMs = localEpochs ? LOCAL_TRUST_MS : cacheMs;
   const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(trustMs) : undefined;
   const denials = clients ? createDenialCache(trustMs) : undefined;
+  // With Redis, copies last the short trust period: the ones in use are read again before they expire.
+  // Local epochs trust theirs for minutes (db/local-epochs.ts) and need no renewal.
+  const renewal = redis && clients ? startClientRenewal({ cache: clients, db, generation: redis.generation, trustMs, metrics }, logger) : undefined;
   // Management requests read their epochs through Redis's gate only (docs/reliability.md, "Management requests").
   const managementCopies: ManagementCopies | undefined = redis && clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
   const tokens: TokensContext = {
-    db, keys, issuer: config.issuer, accessTokens, verify, usage, settings, epochs,
+    db, keys, issuer: config.issuer, accessTokens, verify, usage, settings, epochs, metrics,
     ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
   };
   return {
@@ -132,6 +136,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     ...(managementCopies ? { managementCopies } : {}),
     async close() {
       clearInterval(housekeeping);
+      await renewal?.stop();
       await keyEvents?.close();
       await redis?.close();
       await usage.stop();

@@ -17,7 +17,7 @@ import {
   addUser, assertCspError, bootstrapAdmin, clientCredentials, createApp, freePort, sleep, startServer,
   type Admin, type CreatedApp, type TestServer, type UserCred,
 } from './helpers/index.js';
-import { freshBackend, postgresAndRedis, type FreshBackend } from './helpers/postgres.js';
+import { freshBackend, postgresAndRedis, queryDatabase, type FreshBackend } from './helpers/postgres.js';
 
 /** Short, so the changes whose bump is lost (they wait this long before their 200) keep the file quick. */
 const CACHE_SECONDS = 2;
@@ -69,15 +69,36 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000)
   }
 }
 
+async function metricsText(node: TestServer): Promise<string> {
+  return (await node.req('GET', '/metrics', { root: true })).text;
+}
+
 /** orgauth_db_queries_total on a node, by statement (select, update, …). */
-async function databaseQueries(node: TestServer): Promise<Record<string, number>> {
-  const text = (await node.req('GET', '/metrics', { root: true })).text;
+function databaseQueriesIn(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const match of text.matchAll(/^orgauth_db_queries_total\{([^}]*)\} (\d+(?:\.\d+)?)/gm)) {
     const statement = /statement="(\w+)"/.exec(match[1] ?? '')?.[1] ?? 'other';
     counts[statement] = (counts[statement] ?? 0) + Number(match[2]);
   }
   return counts;
+}
+
+/** orgauth_client_copies_total by event (served, read, renewed, dropped), and the renewal passes' statements as `renewalReads`. */
+function copyCountersIn(text: string): Record<string, number> {
+  const counts: Record<string, number> = { served: 0, read: 0, renewed: 0, dropped: 0 };
+  for (const match of text.matchAll(/^orgauth_client_copies_total\{event="(\w+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
+  counts.renewalReads = Number(/^orgauth_client_copy_renewal_reads_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return counts;
+}
+
+async function copyCounters(node: TestServer): Promise<Record<string, number>> {
+  return copyCountersIn(await metricsText(node));
+}
+
+/** Reads by requests: every select but those of renewal passes (which read up to 500 apps each, in the background). */
+async function readsOutsideRenewal(node: TestServer): Promise<number> {
+  const text = await metricsText(node);
+  return (databaseQueriesIn(text).select ?? 0) - copyCountersIn(text).renewalReads!;
 }
 
 /**
@@ -265,28 +286,66 @@ describe('several nodes: the epoch cache', { skip }, () => {
   it(`steady state: ${STEADY_REQUESTS} client_credentials requests cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
     const app = await createApp(nodeA, admin.accessToken, admin.orgId);
     await warm(app);
-    const before = await databaseQueries(nodeB);
+    const before = await readsOutsideRenewal(nodeB);
     const commands = await redisCommandsDuring(async () => {
       for (let i = 0; i < STEADY_REQUESTS; i++) await tokenOk(nodeB, app, app.clientSecret);
     });
-    const queries = await databaseQueries(nodeB);
+    const after = await readsOutsideRenewal(nodeB);
     const tally: Record<string, number> = {};
     for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
     assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per token request and nothing else');
-    assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per token: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+    assert.equal(after - before, 0, 'no database read per token');
+  });
+
+  it('copies in use are renewed: an app served every 300 ms for three trust periods reads the database only in renewal passes', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    const before = await copyCounters(nodeB);
+    const readsBefore = await readsOutsideRenewal(nodeB);
+    const until = performance.now() + 3 * CACHE_SECONDS * 1000;
+    let tokens = 0;
+    while (performance.now() < until) {
+      await tokenOk(nodeB, app, app.clientSecret);
+      tokens += 1;
+      await sleep(300);
+    }
+    const after = await copyCounters(nodeB);
+    assert.equal(after.read! - before.read!, 0, `no token read the database: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    assert.equal(after.served! - before.served!, tokens);
+    assert.ok(after.renewed! - before.renewed! >= 2, `renewed at least once per trust period: ${JSON.stringify(after)}`);
+    assert.equal(await readsOutsideRenewal(nodeB) - readsBefore, 0);
+  });
+
+  it('a secret deleted directly in the database (no bump) is refused through node B within the trust period, though its copy is kept in use', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    await queryDatabase(backend.databaseUrl, 'DELETE FROM app_secrets WHERE app_id = $1', [app.clientId]);
+    const deletedAt = performance.now();
+    let refusedAt: number | undefined;
+    // Kept in use every 200 ms: renewal reads the app again instead of letting the copy expire.
+    while (performance.now() - deletedAt < 2 * CACHE_SECONDS * 1000 + 1000) {
+      const res = await clientCredentials(nodeB, app.clientId, app.clientSecret);
+      if (res.status === 200) assert.equal(refusedAt, undefined, 'once refused, refused at every later request');
+      else {
+        assertCspError(res, 401, { oauthError: 'invalid_client' });
+        refusedAt ??= performance.now();
+      }
+      await sleep(200);
+    }
+    assert.ok(refusedAt !== undefined && refusedAt - deletedAt <= CACHE_SECONDS * 1000 + 300, `refused ${refusedAt === undefined ? 'never' : `${Math.round(refusedAt - deletedAt)} ms after the deletion`}`);
   });
 
   it(`steady state: ${STEADY_REQUESTS} introspections of a service account's token cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
     const { app, token } = await introspectedApp();
-    const before = await databaseQueries(nodeB);
+    const before = await readsOutsideRenewal(nodeB);
     const commands = await redisCommandsDuring(async () => {
       for (let i = 0; i < STEADY_REQUESTS; i++) assert.equal(await active(nodeB, app, app.clientSecret, token), true);
     });
-    const queries = await databaseQueries(nodeB);
+    const after = await readsOutsideRenewal(nodeB);
     const tally: Record<string, number> = {};
     for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
     assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per introspection and nothing else');
-    assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per introspection: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+    assert.equal(after - before, 0, 'no database read per introspection');
   });
 
   describe('with Redis up: a change through node A is in force through node B at its next request', () => {
@@ -416,15 +475,15 @@ describe('several nodes: the epoch cache', { skip }, () => {
   describe('management reads: a change through one node is in force through node B at its next request', () => {
     it(`steady state: ${STEADY_REQUESTS} GET app with a person's token cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
       const { user, app } = await memberReading();
-      const before = await databaseQueries(nodeB);
+      const before = await readsOutsideRenewal(nodeB);
       const commands = await redisCommandsDuring(async () => {
         for (let i = 0; i < STEADY_REQUESTS; i++) await readsApp(nodeB, user.accessToken, app.clientId);
       });
-      const queries = await databaseQueries(nodeB);
+      const after = await readsOutsideRenewal(nodeB);
       const tally: Record<string, number> = {};
       for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
       assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per GET app and nothing else');
-      assert.equal((queries.select ?? 0) - (before.select ?? 0), 0, `no database read per GET app: ${JSON.stringify(before)} → ${JSON.stringify(queries)}`);
+      assert.equal(after - before, 0, 'no database read per GET app');
     });
 
     for (const [how, node] of [['Redis up, through node A', () => nodeA], ['the bump lost, through node C', () => nodeLosing]] as const) {

@@ -26,6 +26,13 @@ export interface Metrics {
   redisRoundTrip(topic: string): void;
   /** One statement sent to the database, by verb (select, insert, …) and outcome (ok, error). */
   databaseQuery(statement: string, outcome: 'ok' | 'error'): void;
+  /**
+   * This node's copies of apps (tokens/client-cache.ts): per client authentication, `served` from a
+   * copy or `read` from the database; per copy, `renewed` or `dropped` (its app gone) by a renewal pass.
+   */
+  clientCopies(event: 'served' | 'read' | 'renewed' | 'dropped', count?: number): void;
+  /** One statement of a renewal pass (tokens/client-renewal.ts), which reads up to 500 apps. */
+  clientCopyRenewalRead(): void;
 }
 
 export interface MetricsRegistry {
@@ -103,6 +110,19 @@ export function createMetrics(): MetricsRegistry {
     registers: [registry],
   });
 
+  const clientCopies = new Counter({
+    name: 'orgauth_client_copies_total',
+    help: 'Client authentications served from this node\'s copy of the app or read from the database (served, read), and copies renewed or dropped by renewal passes',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+
+  const clientCopyRenewalReads = new Counter({
+    name: 'orgauth_client_copy_renewal_reads_total',
+    help: 'Statements of renewal passes, each reading up to 500 apps whose copies are in use',
+    registers: [registry],
+  });
+
   const metrics: Metrics = {
     httpResponse(labels, seconds) {
       httpRequests.inc({ ...labels });
@@ -115,6 +135,8 @@ export function createMetrics(): MetricsRegistry {
     verifiedSecretLookup: (result) => verifiedSecretCache.inc({ result }),
     redisRoundTrip: (topic) => redisRoundTrips.inc({ topic }),
     databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
+    clientCopies: (event, count = 1) => clientCopies.inc({ event }, count),
+    clientCopyRenewalRead: () => clientCopyRenewalReads.inc(),
   };
   return { metrics, registry };
 }
@@ -129,4 +151,6 @@ export const ignoreMetrics: Metrics = {
   verifiedSecretLookup: () => {},
   redisRoundTrip: () => {},
   databaseQuery: () => {},
+  clientCopies: () => {},
+  clientCopyRenewalRead: () => {},
 };

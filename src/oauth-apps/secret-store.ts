@@ -20,29 +20,42 @@ export interface AppWithSecrets {
 // Client authentication reads the app and its secrets on every token, introspection and
 // revocation request: one statement instead of two saves SQLite a statement step and the sort
 // (bench/README.md). The app's columns come once per secret row; an app has one to three.
-const appAndSecrets = reusableQuery((db: Queryable, appId: string) =>
-  db.selectFrom('oauth_apps as a')
+const appAndSecrets = reusableQuery((db: Queryable, appId: string) => selectAppsAndSecrets(db).where('a.id', '=', appId));
+
+function selectAppsAndSecrets(db: Queryable) {
+  return db.selectFrom('oauth_apps as a')
     .leftJoin('app_secrets as s', 's.app_id', 'a.id')
     .selectAll('a')
     .select(['s.id as s_id', 's.verifier as s_verifier', 's.hint as s_hint', 's.status as s_status', 's.created_at as s_created_at',
-      's.created_by as s_created_by', 's.expires_at as s_expires_at', 's.last_used_at as s_last_used_at'])
-    .where('a.id', '=', appId));
+      's.created_by as s_created_by', 's.expires_at as s_expires_at', 's.last_used_at as s_last_used_at']);
+}
+
+type AppAndSecretRow = Awaited<ReturnType<typeof appAndSecrets.all>>[number];
 
 export async function findAppWithSecrets(db: Queryable, appId: string): Promise<AppWithSecrets | undefined> {
-  const rows = await appAndSecrets.all(db, appId);
-  const first = rows[0];
-  if (!first) return undefined;
-  const { s_id: _id, s_verifier: _v, s_hint: _h, s_status: _s, s_created_at: _c, s_created_by: _b, s_expires_at: _e, s_last_used_at: _u, ...app } = first;
-  const secrets: SecretRow[] = [];
+  return groupByApp(await appAndSecrets.all(db, appId)).get(appId);
+}
+
+/** Several apps with their secrets in one statement; an id without an app is absent from the map. */
+export async function findAppsWithSecrets(db: Queryable, appIds: readonly string[]): Promise<Map<string, AppWithSecrets>> {
+  if (appIds.length === 0) return new Map();
+  return groupByApp(await selectAppsAndSecrets(db).where('a.id', 'in', appIds).execute());
+}
+
+function groupByApp(rows: readonly AppAndSecretRow[]): Map<string, AppWithSecrets> {
+  const found = new Map<string, AppWithSecrets>();
   for (const r of rows) {
+    const { s_id: _id, s_verifier: _v, s_hint: _h, s_status: _s, s_created_at: _c, s_created_by: _b, s_expires_at: _e, s_last_used_at: _u, ...app } = r;
+    let entry = found.get(app.id);
+    if (!entry) found.set(app.id, (entry = { app, secrets: [] }));
     // Without secrets the left join yields one row whose secret columns are all null.
     if (r.s_id === null || r.s_verifier === null || r.s_hint === null || r.s_status === null || r.s_created_at === null || r.s_created_by === null) continue;
-    secrets.push({ id: r.s_id, app_id: app.id, verifier: r.s_verifier, hint: r.s_hint, status: r.s_status, created_at: r.s_created_at,
+    entry.secrets.push({ id: r.s_id, app_id: app.id, verifier: r.s_verifier, hint: r.s_hint, status: r.s_status, created_at: r.s_created_at,
       created_by: r.s_created_by, expires_at: r.s_expires_at, last_used_at: r.s_last_used_at });
   }
   // Newest first, as listSecrets orders them; the id breaks ties the same way on every node.
-  secrets.sort((x, y) => y.created_at - x.created_at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
-  return { app, secrets };
+  for (const { secrets } of found.values()) secrets.sort((x, y) => y.created_at - x.created_at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
+  return found;
 }
 
 // The writes of a secret change, as queries to run together (db/writes.ts).

@@ -40,11 +40,41 @@ export interface EpochCopies<T> {
   /** `tag`: the epoch read before `value` was read from the database, with its generation and time. */
   set(key: string, value: T, tag: EpochSeen): void;
   delete(key: string): void;
+  /**
+   * Keys of copies still trusted under `generation` that are at least `ageMs` old and were served
+   * within `usedWithinMs`: the ones worth reading again before they expire. Untrusted copies met on
+   * the way are dropped.
+   */
+  dueForRenewal(generation: number, ageMs: number, usedWithinMs: number): DueCopy[];
+  /**
+   * Replaces the rows of a copy listed by `dueForRenewal` by `value`, read from the database after
+   * `startedAt` (taken, with `generation`, after the listing and before that read), and trusts it from
+   * `startedAt` on. The epoch tag is kept: it was read before the copy was listed, so before the new
+   * rows. Nothing happens when the copy was replaced or dropped since it was listed, or belongs to
+   * another generation.
+   */
+  renew(due: DueCopy, value: T, generation: number, startedAt: number): boolean;
   readonly size: number;
 }
 
+/** A copy as `dueForRenewal` listed it. */
+export interface DueCopy {
+  readonly key: string;
+}
+
+interface Listed<T> extends DueCopy {
+  readonly entry: Entry<T>;
+}
+
+interface Entry<T> {
+  value: T;
+  tag: EpochSeen;
+  /** When it was last served (trust clock). */
+  usedAt: number;
+}
+
 export function createEpochCopies<T>(trustMs: number, maxEntries = 50_000): EpochCopies<T> {
-  const entries = new Map<string, EpochCopy<T>>();
+  const entries = new Map<string, Entry<T>>();
   return {
     get(key, generation, epoch) {
       const entry = entries.get(key);
@@ -53,13 +83,31 @@ export function createEpochCopies<T>(trustMs: number, maxEntries = 50_000): Epoc
         entries.delete(key);
         return undefined;
       }
+      entry.usedAt = trustClock();
       return entry;
     },
     set(key, value, tag) {
-      setBounded(entries, maxEntries, key, { value, tag });
+      setBounded(entries, maxEntries, key, { value, tag, usedAt: tag.startedAt });
     },
     delete(key) {
       entries.delete(key);
+    },
+    dueForRenewal(generation, ageMs, usedWithinMs) {
+      const now = trustClock();
+      const due: Listed<T>[] = [];
+      for (const [key, entry] of entries) {
+        if (!trustedUnder(entry.tag, generation, trustMs)) entries.delete(key);
+        else if (now - entry.tag.startedAt >= ageMs && now - entry.usedAt <= usedWithinMs) due.push({ key, entry });
+      }
+      return due;
+    },
+    renew(due, value, generation, startedAt) {
+      const entry = entries.get(due.key);
+      // The same entry object as listed: one set since then carries an epoch that may be read after `startedAt`.
+      if (!entry || entry !== (due as Listed<T>).entry || entry.tag.generation !== generation || entry.tag.startedAt >= startedAt) return false;
+      entry.value = value;
+      entry.tag = { ...entry.tag, startedAt };
+      return true;
     },
     get size() {
       return entries.size;

@@ -78,7 +78,10 @@ export async function authenticateUnderBudgets(ctx: TokensContext, gate: ClientG
     const outcome = outcomeWithoutKdf(copy.found, presented, ctx.verify);
     if (outcome.kind !== 'unknown') {
       const answer = await gate.decide(copy.found.app.id, outcome.kind, { epoch: copy.epoch });
-      if (!answer.stale) return finish(ctx, copy.found, outcome, seen(answer, generation, startedAt));
+      if (!answer.stale) {
+        ctx.metrics.clientCopies('served');
+        return finish(ctx, copy.found, outcome, seen(answer, generation, startedAt));
+      }
       // The epoch this round trip read comes before the database read below: a copy tagged with it
       // is distrusted by the next change's bump.
       epochBefore = answer.epoch;
@@ -89,6 +92,7 @@ export async function authenticateUnderBudgets(ctx: TokensContext, gate: ClientG
 
   if (cache && !epochRead) epochBefore = await gate.readEpoch(clientId);
   const found = await findAppWithSecrets(ctx.db, clientId);
+  if (cache) ctx.metrics.clientCopies('read');
   let createEpoch: string | undefined;
   if (cache && found && epochBefore !== undefined) {
     if (epochBefore !== null) cache.set(clientId, { found, epoch: epochBefore }, generation, startedAt);

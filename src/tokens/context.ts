@@ -2,6 +2,7 @@
 // and passed first to every token service function.
 import type { Db } from '../db/database.js';
 import type { KeyRing } from '../keys/keyring.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { VerifyContext } from '../oauth-apps/secret-verifier.js';
 import type { UsageRecorder } from '../oauth-apps/secret-usage.js';
 import type { SettingsReader } from '../oauth-apps/settings.js';
@@ -20,6 +21,8 @@ export interface TokensContext {
   readonly usage: UsageRecorder;
   /** Reads apps' settings columns (the node's memo of parsed settings). */
   readonly settings: SettingsReader;
+  /** Counts client authentications served from a copy and read from the database. */
+  readonly metrics: Pick<Metrics, 'clientCopies'>;
   /** This node's copies of apps (with Redis only): see client-gate.ts. */
   readonly clients?: ClientCache;
   /** What this node knows is not denied (with Redis only): see revocation/denial-cache.ts. */
