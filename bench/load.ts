@@ -65,6 +65,25 @@ export async function measure(opts: LoadOptions): Promise<Measurement> {
   };
 }
 
+/**
+ * Sends every request once, `concurrency` at a time, outside any measurement; returns how many were
+ * not answered 2xx.
+ */
+export async function sendEachOnce(url: string, requests: readonly Request[], concurrency = 16): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < requests.length; i = next++) {
+      const r = requests[i]!;
+      const res = await fetch(url + (r.path ?? '/'), { method: r.method ?? 'GET', headers: (r.headers ?? {}) as Record<string, string>, ...(r.body !== undefined ? { body: String(r.body) } : {}) });
+      await res.arrayBuffer();
+      if (res.status < 200 || res.status >= 300) failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return failed;
+}
+
 export const FORM = 'application/x-www-form-urlencoded';
 
 export function basic(clientId: string, secret: string): string {

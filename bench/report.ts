@@ -13,6 +13,18 @@ export interface Sample {
   m: Measurement;
   /** µs of CPU per group over the run (cpu.ts). */
   cpu?: CpuUse;
+  /** Counted by orgauth over the run itself, per 2xx response (single orgauth nodes only). */
+  inRun?: InRunCalls;
+}
+
+/** What a measured run cost the database, per 2xx response, from orgauth's /metrics before and after it. */
+export interface InRunCalls {
+  /** Statements sent by requests (renewal passes' reads excluded). */
+  queries: number;
+  /** Statements of renewal passes, each reading up to 500 apps in the background. */
+  renewalReads: number;
+  /** Of the client authentications with copies on, the share served from a copy (undefined: none counted). */
+  copiesServed: number | undefined;
 }
 
 export interface Summary {
@@ -28,10 +40,13 @@ export interface Summary {
   cpuPerOk?: Record<string, number>;
   /** Redis round trips and database statements per request, counted before the rounds (run.ts). */
   calls?: Calls;
+  /** Medians over the rounds of what each run cost, counted during the run. */
+  inRun?: InRunCalls;
 }
 
 export interface Calls {
   redis: number;
+  /** Statements sent by requests; renewal passes' reads are not per request and not counted here. */
   queries: number;
   selects: number;
 }
@@ -78,6 +93,11 @@ export function summarize(samples: Sample[]): Summary[] {
     const withCpu = g.filter((s) => s.cpu && okCount(s.m) > 0);
     const names = [...new Set(withCpu.flatMap((s) => Object.keys(s.cpu ?? {})))];
     const cpuPerOk = Object.fromEntries(names.map((n) => [n, median(withCpu.map((s) => (s.cpu?.[n] ?? 0) / okCount(s.m)))]));
+    const counted = g.flatMap((s) => (s.inRun ? [s.inRun] : []));
+    const served = counted.flatMap((c) => (c.copiesServed === undefined ? [] : [c.copiesServed]));
+    const inRun: InRunCalls | undefined = counted.length > 0
+      ? { queries: median(counted.map((c) => c.queries)), renewalReads: median(counted.map((c) => c.renewalReads)), copiesServed: served.length > 0 ? median(served) : undefined }
+      : undefined;
     return {
       server: g[0]!.server,
       workload: g[0]!.workload,
@@ -87,6 +107,7 @@ export function summarize(samples: Sample[]): Summary[] {
       p99: median(g.map((s) => s.m.p99)),
       errors: g.reduce((n, s) => n + s.m.errors, 0),
       ...(withCpu.length > 0 ? { cpuPerOk } : {}),
+      ...(inRun ? { inRun } : {}),
     };
   });
 }
@@ -228,13 +249,16 @@ export function render(summaries: Summary[], scale: ScalePoint[], notes: string[
   for (const w of workloads) {
     const rows = summaries.filter((s) => s.workload === w);
     const calls = rows.some((s) => s.calls);
+    const inRun = rows.some((s) => s.inRun);
     out.push(`\n## ${w}`);
     out.push(
       table(
-        ['server', 'rps (2xx/s)', 'p50 ms', 'p99 ms', 'errors', 'rounds', ...(calls ? ['Redis RT/req', 'DB stmts/req (reads)'] : [])],
+        ['server', 'rps (2xx/s)', 'p50 ms', 'p99 ms', 'errors', 'rounds', ...(calls ? ['Redis RT/req', 'DB stmts/req (reads)'] : []),
+          ...(inRun ? ['in the runs: DB stmts/2xx (+ renewal)', 'copies served'] : [])],
         rows.map((s) => [
           s.server, String(s.rps), String(s.p50), String(s.p99), String(s.errors), String(s.rounds),
           ...(calls ? (s.calls ? [fmt(s.calls.redis), `${fmt(s.calls.queries)} (${fmt(s.calls.selects)})`] : ['', '']) : []),
+          ...(inRun ? (s.inRun ? [`${fmt(s.inRun.queries)} (+ ${fmt(s.inRun.renewalReads)})`, s.inRun.copiesServed === undefined ? '–' : `${(100 * s.inRun.copiesServed).toFixed(1)} %`] : ['', '']) : []),
         ]),
       ),
     );

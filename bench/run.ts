@@ -12,7 +12,7 @@ import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
 import { measure, measurePaced, type Cred, type Measurement } from './load.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
-import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
+import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type InRunCalls, type Sample, type ScalePoint } from './report.js';
 import { grantsProvider } from './grants.js';
 import { runScale } from './scale.js';
 import type { App } from './seed.js';
@@ -205,21 +205,31 @@ let cpuOf: (server: string) => CpuSource[] = () => [];
 async function run(w: Workload, round: number, durationS = opt.durationS, pacedRate?: number, label = w.name): Promise<Measurement> {
   const shape = { connections: opt.connections, durationS };
   await w.prepare?.(shape);
+  if (w.warm) {
+    const started = performance.now();
+    await w.warm();
+    log(`${w.server} ${label}: warm pass (one request per app to each node) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
   const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
   const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
+  const countersBefore = w.countCalls ? await callCounters(w.url) : undefined;
   const before = await snapshot(sources);
   const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
+  const inRun = countersBefore ? inRunCalls(countersBefore, await callCounters(w.url), okCount(m)) : undefined;
   const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   for (const s of servers) trimLog(s.stdoutFile);
-  if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu });
+  if (round > 0) samples.push({ server: w.server, workload: label, round, m, cpu, ...(inRun ? { inRun } : {}) });
   // Cores busy over the run: a server short of the CPU it is given waits on something else.
   const cores = (us: number): string => (us / (m.durationS * 1e6)).toFixed(2);
   const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx; cores busy: server ${cores(totalUs(cpu))}, load ${cores(cpu['load generator'] ?? 0)}` : '';
   const delay = (m.max !== undefined ? `; slowest response ${m.max} ms` : '')
     + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '');
-  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}${delay}`);
+  const counted = inRun
+    ? `; DB statements/2xx ${inRun.queries.toFixed(3)} (+ ${inRun.renewalReads.toFixed(4)} renewal)${inRun.copiesServed === undefined ? '' : `, ${(100 * inRun.copiesServed).toFixed(1)} % served from copies`}`
+    : '';
+  log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}${delay}${counted}`);
   return m;
 }
 
@@ -253,14 +263,41 @@ async function countCallsPerRequest(w: Workload): Promise<Calls> {
   return calls;
 }
 
-async function callCounters(url: string): Promise<Calls> {
+interface Counters extends Calls {
+  renewalReads: number;
+  copiesServed: number;
+  copiesRead: number;
+}
+
+async function callCounters(url: string): Promise<Counters> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const sum = (name: string, only?: RegExp): number => {
     let total = 0;
-    for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if (!only || only.test(m[1] ?? '')) total += Number(m[2]);
+    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) if (!only || only.test(m[1] ?? '')) total += Number(m[2]);
     return total;
   };
-  return { redis: sum('orgauth_redis_round_trips_total'), queries: sum('orgauth_db_queries_total'), selects: sum('orgauth_db_queries_total', /statement="select"/) };
+  // Renewal passes read in the background, up to 500 apps per statement: not a cost of any one request.
+  const renewalReads = sum('orgauth_client_copy_renewal_reads_total');
+  return {
+    redis: sum('orgauth_redis_round_trips_total'),
+    queries: sum('orgauth_db_queries_total') - renewalReads,
+    selects: sum('orgauth_db_queries_total', /statement="select"/) - renewalReads,
+    renewalReads,
+    copiesServed: sum('orgauth_client_copies_total', /event="served"/),
+    copiesRead: sum('orgauth_client_copies_total', /event="read"/),
+  };
+}
+
+/** What the run cost the database per 2xx, from the counters before and after it. */
+function inRunCalls(before: Counters, after: Counters, ok: number): InRunCalls | undefined {
+  if (ok <= 0) return undefined;
+  const served = after.copiesServed - before.copiesServed;
+  const read = after.copiesRead - before.copiesRead;
+  return {
+    queries: (after.queries - before.queries) / ok,
+    renewalReads: (after.renewalReads - before.renewalReads) / ok,
+    copiesServed: served + read > 0 ? served / (served + read) : undefined,
+  };
 }
 
 /** Credentials for the peers when orgauth is not part of the run. */
