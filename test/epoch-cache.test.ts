@@ -127,6 +127,12 @@ async function redisCommandsDuring(work: () => Promise<void>): Promise<string[]>
   }
 }
 
+/** Until nodes A and B use Redis again (/readyz is 503 while it is unreachable or a node's circuit breaker is open). */
+async function bothReady(): Promise<void> {
+  await waitFor('both nodes ready with Redis again', async () =>
+    (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+}
+
 async function tokenOk(node: TestServer, app: { clientId: string }, secret: string): Promise<void> {
   const res = await clientCredentials(node, app.clientId, secret);
   assert.equal(res.status, 200, res.text);
@@ -445,8 +451,7 @@ describe('several nodes: the epoch cache', { skip }, () => {
     } finally {
       await startRedis();
     }
-    await waitFor('both nodes ready with Redis again', async () =>
-      (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+    await bothReady();
     assert.equal(await active(nodeB, app, app.clientSecret, token), false);
     // Memory is rebuilt after the restart, and a revocation is again in force at once.
     const { app: next, token: nextToken } = await introspectedApp();
@@ -464,14 +469,50 @@ describe('several nodes: the epoch cache', { skip }, () => {
 
     // Back, without any epoch: nothing cached before matches what Redis holds now.
     await startRedis();
-    await waitFor('both nodes ready with Redis again', async () =>
-      (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+    await bothReady();
     await refused(nodeB, app, app.clientSecret);
     await tokenOk(nodeB, app, fresh);
     const newer = await regenerate(nodeA, app);
     await refused(nodeB, app, fresh);
     await tokenOk(nodeB, app, newer);
   });
+
+  it('Redis hung (SIGSTOP) mid-run: a secret regenerated through node A meanwhile is refused through node B during the hang and after it', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    redis!.kill('SIGSTOP');
+    let fresh: string;
+    try {
+      // The bump cannot reach Redis: node A answers once no node can still trust a copy made before the change.
+      const took = await timed(async () => { fresh = await regenerate(nodeA, app); });
+      assert.ok(took >= CACHE_SECONDS * 1000, `the change waited out the trust period (${Math.round(took)} ms)`);
+      await refused(nodeB, app, app.clientSecret);
+    } finally {
+      redis!.kill('SIGCONT');
+    }
+    // Node B's copy kept its link generation through the hang (a late answer is not lost data): only its age distrusts it.
+    await refused(nodeB, app, app.clientSecret);
+    await tokenOk(nodeB, app, fresh!);
+    await bothReady();
+  });
+
+  it('a Redis that answers late does not cost node B its copies: once it answers again, B serves from them without a database read', async () => {
+    const app = await createApp(nodeA, admin.accessToken, admin.orgId);
+    await warm(app);
+    redis!.kill('SIGSTOP');
+    try {
+      await tokenOk(nodeB, app, app.clientSecret); // no answer within 50 ms: read from the database
+    } finally {
+      redis!.kill('SIGCONT');
+    }
+    await bothReady();
+    const before = await copyCounters(nodeB);
+    for (let i = 0; i < 3; i++) await tokenOk(nodeB, app, app.clientSecret);
+    const after = await copyCounters(nodeB);
+    assert.equal(after.read! - before.read!, 0, `no database read: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    assert.equal(after.served! - before.served!, 3);
+  });
+
   describe('management reads: a change through one node is in force through node B at its next request', () => {
     it(`steady state: ${STEADY_REQUESTS} GET app with a person's token cost ${STEADY_REQUESTS} Redis commands and no database read`, async () => {
       const { user, app } = await memberReading();
@@ -568,8 +609,7 @@ describe('several nodes: the epoch cache', { skip }, () => {
       } finally {
         await startRedis();
       }
-      await waitFor('both nodes ready with Redis again', async () =>
-        (await nodeA.req('GET', '/readyz', { root: true })).status === 200 && (await nodeB.req('GET', '/readyz', { root: true })).status === 200);
+      await bothReady();
       await notActive(nodeB, removed.user.accessToken, removed.app.clientId);
       assertCspError(await getApp(nodeB, demoted.user.accessToken, demoted.app.clientId), 403);
       await notActive(nodeB, revoked.user.accessToken, revoked.app.clientId);

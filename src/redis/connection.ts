@@ -25,7 +25,8 @@ export interface RedisLink {
   isDegraded(): boolean;
   /**
    * Grows on every sign that Redis may have lost or reverted data, or that this node may have
-   * missed a write: a connection error or close, a reconnect, a failed or slow command. What a node
+   * missed a write: a connection error or close, a reconnect, a failed command. A slow answer is not
+   * one (Redis answers late, nothing lost; a restart or failover closes the connection). What a node
    * cached on the strength of Redis under an older generation is not trusted any more.
    */
   generation(): number;
@@ -45,6 +46,13 @@ export const BUDGET_COMMAND_TIMEOUT_MS = 50;
 /** After a failed or slow budget command, Redis is skipped this long before it is tried again. */
 export const BREAKER_OPEN_MS = 2_000;
 const BREAKER_AFTER_FAILURES = 2;
+
+/** A budget command that did not answer within BUDGET_COMMAND_TIMEOUT_MS. */
+class SlowAnswer extends Error {
+  constructor() {
+    super(`no answer within ${BUDGET_COMMAND_TIMEOUT_MS} ms`);
+  }
+}
 
 export interface RedisOptions {
   readonly url: string;
@@ -115,11 +123,14 @@ export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<
     const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => setImmediate(() => resolve('timeout')), BUDGET_COMMAND_TIMEOUT_MS); });
     try {
       const result = await Promise.race([command(client), timeout]);
-      if (result === 'timeout') throw new Error(`no answer within ${BUDGET_COMMAND_TIMEOUT_MS} ms`);
+      if (result === 'timeout') throw new SlowAnswer();
       failuresInARow = 0;
       return result;
     } catch (error) {
-      distrust();
+      // A late answer says nothing about lost data: the request it was for reads the database, and
+      // copies stay trusted (docs/reliability.md, "Several nodes: the epoch cache"). On a busy
+      // machine, dropping every copy at each one would send every node's next requests to the database.
+      if (!(error instanceof SlowAnswer)) distrust();
       if (++failuresInARow >= BREAKER_AFTER_FAILURES) {
         breakerOpenUntil = Date.now() + BREAKER_OPEN_MS;
         warn(topic, 'Redis is unreachable or slow: rate limits use per-node budgets until it answers again', error);

@@ -3,7 +3,7 @@
 // Redis before the rows were read, and the Redis link's generation and the time, both taken before
 // that epoch was read. It is used only while all three still hold: the epoch read in this request's
 // round trip is the tag's (no change was acknowledged since), the generation is unchanged (no Redis
-// error, close, reconnect or timeout since), and it is younger than the trust period (a change whose
+// error, close or reconnect since), and it is younger than the trust period (a change whose
 // bump failed waits that long before it is acknowledged).
 import { performance } from 'node:perf_hooks';
 import { setBounded } from '../bounded-map.js';

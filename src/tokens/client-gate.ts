@@ -86,8 +86,11 @@ export async function authenticateUnderBudgets(ctx: TokensContext, gate: ClientG
       // is distrusted by the next change's bump.
       epochBefore = answer.epoch;
       epochRead = true;
+      // Redis did not answer: nothing says the copy is stale, it only could not be checked this time.
+      if (answer.epoch !== undefined) cache?.delete(clientId);
+    } else {
+      cache?.delete(clientId);
     }
-    cache?.delete(clientId);
   }
 
   if (cache && !epochRead) epochBefore = await gate.readEpoch(clientId);
