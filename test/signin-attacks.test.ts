@@ -155,6 +155,19 @@ describe('membership is live', () => {
     assert.equal(page.headers.get('location'), null);
   });
 
+  it('a refresh refused because the person left ends the sign-in: re-adding them does not bring that refresh token back', async () => {
+    const member = await addUser(server, admin.orgId, 'org_member');
+    const memberPassword = newPassword();
+    await setPassword(server, member.username, memberPassword);
+    const { app, tokens } = await signedIn(member.username, memberPassword);
+    await server.cli(['user', 'remove', '--org', admin.orgId, '--username', member.username]);
+    const refused = await refresh(server, app.clientId, app.clientSecret, tokens.body.refresh_token);
+    assertInvalidGrant(refused);
+    assert.match(refused.body.error_description, /no longer a member/);
+    await server.cli(['user', 'add', '--org', admin.orgId, '--username', member.username, '--role', 'org_member']);
+    assertInvalidGrant(await refresh(server, app.clientId, app.clientSecret, tokens.body.refresh_token));
+  });
+
   it('another org\'s person cannot sign in to this org\'s app; a member of both lands in the app\'s org, and asking for the other is refused', async () => {
     const other = await server.cli(['org', 'create', '--name', 'Other org']);
     const outsider = 'outsider@example.com';

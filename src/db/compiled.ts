@@ -2,7 +2,7 @@
 // Kysely builds and compiles a query's SQL on every call; for client authentication that cost
 // about half as much as running its reads (bench/README.md). The SQL of these queries never
 // changes, only their parameters, so the compiled form is kept and its parameters replaced.
-import { CompiledQuery, type Compilable } from 'kysely';
+import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
 import type { Queryable } from './database.js';
 
 /** A query whose parameters are exactly `params`, in that order. */
@@ -13,6 +13,8 @@ export interface ReusableQuery<P extends readonly unknown[], R> {
   readonly all: (db: Queryable, ...params: P) => Promise<R[]>;
   /** The first row or undefined. */
   readonly first: (db: Queryable, ...params: P) => Promise<R | undefined>;
+  /** For a write: how many rows it inserted, changed or deleted. */
+  readonly affected: (db: Queryable, ...params: P) => Promise<number>;
 }
 
 /**
@@ -24,21 +26,22 @@ export function reusableQuery<P extends readonly unknown[], R>(template: QueryTe
   // Keyed by the dialect's adapter: SQLite and PostgreSQL compile to different SQL.
   const compiledByAdapter = new WeakMap<object, string | null>();
 
-  async function all(db: Queryable, ...params: P): Promise<R[]> {
+  async function execute(db: Queryable, ...params: P): Promise<QueryResult<R>> {
     const adapter = db.getExecutor().adapter;
     const sql = compiledByAdapter.get(adapter);
     if (sql === undefined) {
       const compiled = template(db, ...params).compile();
       const reusable = compiled.parameters.length === params.length && compiled.parameters.every((value, i) => value === params[i]);
       compiledByAdapter.set(adapter, reusable ? compiled.sql : null);
-      return (await db.executeQuery<R>(compiled)).rows;
+      return db.executeQuery<R>(compiled);
     }
-    if (sql === null) return (await db.executeQuery<R>(template(db, ...params).compile())).rows;
-    return (await db.executeQuery<R>(CompiledQuery.raw(sql, [...params]))).rows;
+    if (sql === null) return db.executeQuery<R>(template(db, ...params).compile());
+    return db.executeQuery<R>(CompiledQuery.raw(sql, [...params]));
   }
 
   return {
-    all,
-    first: async (db, ...params) => (await all(db, ...params))[0],
+    all: async (db, ...params) => (await execute(db, ...params)).rows,
+    first: async (db, ...params) => (await execute(db, ...params)).rows[0],
+    affected: async (db, ...params) => Number((await execute(db, ...params)).numAffectedRows ?? 0),
   };
 }

@@ -1,6 +1,7 @@
 // The OpenID Connect ID token (OIDC Core §2): RS256 with the current signing key, so clients verify
-// it with the same JWKS as access tokens.
-import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
+// it with the same JWKS as access tokens. Signed like access tokens (keys/sign-jwt.ts).
+import { compactVerify, decodeProtectedHeader } from 'jose';
+import { signJwt } from '../keys/sign-jwt.js';
 import type { OidcContext } from './context.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
 
@@ -16,24 +17,20 @@ export interface IdTokenClaims {
 }
 
 export async function signIdToken(ctx: OidcContext, claims: IdTokenClaims, now: number): Promise<string> {
-  const key = ctx.keys.currentSigningKey();
-  const payload: Record<string, unknown> = {
+  return signJwt(ctx.keys.currentSigningKey(), {
     azp: claims.clientId,
     auth_time: claims.authTime,
     context_name: claims.orgId,
     username: claims.username,
     acct: claims.username,
     ...(claims.username.includes('@') ? { email: claims.username } : {}),
-  };
-  if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' })
-    .setIssuer(ctx.issuer)
-    .setSubject(claims.sub)
-    .setAudience(claims.clientId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + claims.ttlSeconds)
-    .sign(key.privateKey);
+    ...(claims.nonce !== undefined ? { nonce: claims.nonce } : {}),
+    iss: ctx.issuer,
+    sub: claims.sub,
+    aud: claims.clientId,
+    iat: now,
+    exp: now + claims.ttlSeconds,
+  });
 }
 
 /**

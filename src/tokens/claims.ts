@@ -1,8 +1,9 @@
 // The access token (docs/design.md §3.3): claims, signing and verification. RS256 only.
-import { randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { KeyRing } from '../keys/keyring.js';
 import { SIGNING_ALGORITHM } from '../keys/generate.js';
+import { signJwt } from '../keys/sign-jwt.js';
 import { fail, OrgAuthError } from '../errors/errors.js';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-tokens.js';
 
@@ -34,27 +35,12 @@ export interface SignedToken {
   readonly expiresAt: number;
 }
 
-/**
- * Signs with node:crypto's callback form, which runs RSA on the libuv pool: measured here, jose's
- * WebCrypto path cost 50–100 % more main-thread time per token, and signing is the token
- * endpoint's main cost. The compact serialization around it is three base64url parts; everything
- * that reads untrusted tokens (verifyAccessToken below) stays with jose.
- */
+/** Signed on the libuv pool (keys/sign-jwt.ts); `jti` is new for every token. */
 export async function signAccessToken(keys: KeyRing, issuer: string, claims: AccessTokenClaims, ttlSeconds: number, now: number): Promise<SignedToken> {
-  const key = keys.currentSigningKey();
   const jti = randomUUID();
   const expiresAt = now + ttlSeconds;
-  const header = base64url({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' });
-  const payload = base64url({ ...claims, iss: issuer, iat: now, exp: expiresAt, jti });
-  const signingInput = `${header}.${payload}`;
-  const signature = await new Promise<Buffer>((resolve, reject) => {
-    sign('sha256', Buffer.from(signingInput), key.privateKey, (error, result) => (error ? reject(error) : resolve(result)));
-  });
-  return { token: `${signingInput}.${signature.toString('base64url')}`, jti, expiresAt };
-}
-
-function base64url(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  const token = await signJwt(keys.currentSigningKey(), { ...claims, iss: issuer, iat: now, exp: expiresAt, jti });
+  return { token, jti, expiresAt };
 }
 
 /** What verifying an access token needs: the keys, the issuer, and the signatures this node has checked. */

@@ -5,7 +5,7 @@ import { nowSeconds } from '../db/database.js';
 import { writeTransaction } from '../db/group-commit.js';
 import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
-import { claimCode, findCode } from '../authorization/store.js';
+import { claimCode, findCode, findCodeInRedemption } from '../authorization/store.js';
 import { verifierMatches } from '../authorization/pkce.js';
 import { deny } from '../revocation/denylist.js';
 import type { TokenParams } from './client-auth.js';
@@ -23,7 +23,8 @@ export async function authorizationCodeGrant(ctx: TokensContext, grant: GrantCli
   if (!code) throw fail('OAUTH_INVALID_REQUEST', 'code is required');
   if (!redirectUri) throw fail('OAUTH_INVALID_REQUEST', 'redirect_uri is required');
   const codeHash = sha256Base64url(code);
-  const row = await findCode(ctx.db, codeHash);
+  // The code and the person's membership now, in one statement.
+  const row = await findCodeInRedemption(ctx.db, codeHash);
   const now = nowSeconds();
   const { client } = grant;
   // Bindings are checked before the code is claimed: a thief without the verifier cannot burn it.
@@ -39,7 +40,7 @@ export async function authorizationCodeGrant(ctx: TokensContext, grant: GrantCli
   } else if (verifier !== undefined) {
     throw fail('OAUTH_INVALID_GRANT', 'A code_verifier was sent but the authorization request had no code_challenge');
   }
-  const perms = await livePerms(ctx.db, client, row.org_id, row.username);
+  const perms = livePerms(client, row);
   if (!perms) throw fail('OAUTH_INVALID_GRANT', 'The person is no longer a member of the organization');
 
   const person: PersonGrant = {

@@ -2,11 +2,11 @@
 // that asks, authenticated or public; the person's live roles; the access, refresh and ID tokens.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
+import type { OrgRole } from '../db/schema.js';
 import { nowSeconds } from '../db/database.js';
 import { fail } from '../errors/errors.js';
 import { sha256Base64url } from '../crypto/hash.js';
 import { generateOpaqueCredential, isOpaqueCredential } from '../crypto/opaque.js';
-import { findMembership } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { authorizationClientOf, findAuthorizationClient, type AuthorizationClient } from '../authorization/clients.js';
 import { signIdToken } from '../oidc/id-token.js';
@@ -44,11 +44,19 @@ export async function authenticateGrantClient(
   return { client, secretId: secret.id };
 }
 
-/** The person's roles in the org now, as far as the client may carry them; undefined when no longer a member. */
-export async function livePerms(db: Queryable, client: AuthorizationClient, orgId: string, username: string): Promise<string[] | undefined> {
-  const membership = await findMembership(db, orgId, username);
-  if (!membership) return undefined;
-  const roles = membershipRoles(membership.org_role, membership.developer === 1);
+/** The person's membership as a grant reads it with its code or refresh token (null fields: not a member). */
+export interface LiveMembership {
+  readonly member_role: OrgRole | null;
+  readonly member_developer: number | null;
+}
+
+/**
+ * The person's roles in the org, read in the same statement as the code or refresh token, as far
+ * as the client may carry them; undefined when no longer a member.
+ */
+export function livePerms(client: AuthorizationClient, membership: LiveMembership): string[] | undefined {
+  if (membership.member_role === null) return undefined;
+  const roles = membershipRoles(membership.member_role, membership.member_developer === 1);
   const filter = client.roleFilter;
   return rolesToPerms(filter === 'all' ? roles : roles.filter((role) => filter.includes(role)));
 }
@@ -126,8 +134,6 @@ export async function storeRefreshToken(db: Queryable, value: string, person: Pi
     secret_id: person.grant.secretId,
     created_at: now,
     expires_at: expiresAt,
-    rotated_at: null,
-    revoked_at: null,
   });
 }
 

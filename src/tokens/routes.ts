@@ -7,7 +7,7 @@ import { fail } from '../errors/errors.js';
 import { CspError } from '../http/schemas.js';
 import { jsonTooDeep, MAX_JSON_DEPTH, utf8Text } from '../http/body.js';
 import type { Services } from '../runtime.js';
-import { presentedClient, type TokenParams } from './client-auth.js';
+import { presentedClient, type PresentedClient, type TokenParams } from './client-auth.js';
 import { apiTokenDetails } from '../identity/service.js';
 import { apiTokenGrant, authenticateClient, clientCredentialsGrant, type AuthenticatedClient, type TokenResponse } from './service.js';
 import { authenticateGrantClient, type GrantClient } from './person-tokens.js';
@@ -217,7 +217,11 @@ export async function introspectionRoutes(scope: FastifyInstance, ctx: TokensCon
  * request counts against the client's own budget (429 past RATE_LIMIT_TOKEN). New grants call this.
  */
 export async function guardClientAuthentication(request: FastifyRequest, ctx: TokensContext, params: TokenParams): Promise<AuthenticatedClient> {
-  const presented = presentedClient(request.headers.authorization, params);
+  return authenticatePresented(request, ctx, presentedClient(request.headers.authorization, params));
+}
+
+/** guardClientAuthentication once the credentials are read. */
+async function authenticatePresented(request: FastifyRequest, ctx: TokensContext, presented: PresentedClient | undefined): Promise<AuthenticatedClient> {
   // No gate: the request claimed no client id (its address was counted), so it cannot authenticate.
   if (!request.clientGate) return authenticateClient(ctx, presented);
   return authenticateUnderBudgets(ctx, request.clientGate, presented);
@@ -228,7 +232,8 @@ export async function guardClientAuthentication(request: FastifyRequest, ctx: To
  * against the address); a confidential one authenticates as in guardClientAuthentication.
  */
 async function guardGrantClient(request: FastifyRequest, ctx: TokensContext, params: TokenParams): Promise<GrantClient> {
-  return authenticateGrantClient(ctx, presentedClient(request.headers.authorization, params), () => guardClientAuthentication(request, ctx, params));
+  const presented = presentedClient(request.headers.authorization, params);
+  return authenticateGrantClient(ctx, presented, () => authenticatePresented(request, ctx, presented));
 }
 
 /** Query and body parameters merged (body wins); each must be a single string. */
