@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Request } from 'autocannon';
 import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
-import { measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { collectGarbage, measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { describeGeneratorStops, describeServerStops, watchServerStops } from './stops.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
 import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type Sample, type ScalePoint } from './report.js';
@@ -206,10 +207,15 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   const shape = { connections: opt.connections, durationS };
   await w.prepare?.(shape);
   const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
+  // The paced run is judged on its tail: record the server's stops (orgauth only; read outside the CPU count).
   const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
+  const serverStops = pacedRate ? await watchServerStops(w.url, (await sources[0]?.pids())?.[0]) : undefined;
+  if (pacedRate) collectGarbage();
   const before = await snapshot(sources);
   const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
+  const stops = await serverStops?.();
+  if (stops) m.serverStops = stops;
   const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
   for (const s of servers) trimLog(s.stdoutFile);
@@ -218,7 +224,9 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   const cores = (us: number): string => (us / (m.durationS * 1e6)).toFixed(2);
   const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx; cores busy: server ${cores(totalUs(cpu))}, load ${cores(cpu['load generator'] ?? 0)}` : '';
   const delay = (m.max !== undefined ? `; slowest response ${m.max} ms` : '')
-    + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '');
+    + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '')
+    + (m.serverStops ? `; ${describeServerStops(m.serverStops)}` : '')
+    + (m.generatorStops ? `; ${describeGeneratorStops(m.generatorStops)}` : '');
   log(`${round > 0 ? `round ${round}` : 'warm-up'} ${w.server.padEnd(17)} ${label.padEnd(24)} ${String(m.rps).padStart(6)}/s p50 ${m.p50} p99 ${m.p99} errors ${m.errors}${m.errors ? ' ' + JSON.stringify(m.statusCodes) : ''} ${perOk}${delay}`);
   return m;
 }
