@@ -1,7 +1,11 @@
 // Load generation with autocannon's programmatic API: keep-alive connections, each connection
 // cycling through its own slice of prebuilt requests (so load is spread across many apps).
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import autocannon, { type Request, type Result } from 'autocannon';
 
 export interface Measurement {
@@ -23,6 +27,71 @@ export interface Measurement {
   statusCodes: Record<string, number>;
   /** Paced run: requests that were due while all its sockets were busy (queued in the generator). */
   waitedForSocket?: number;
+  /**
+   * Paced run: stops of the generator's own event loop (its 1 ms tick ran ≥ 10 ms late). Requests
+   * that fell due meanwhile were sent late, and their wait counts in the latency.
+   */
+  generatorStops?: LoopStops & GeneratorWaits;
+  /** Paced run on orgauth: stops of the server's event loop, from its /metrics (stops.ts). */
+  serverStops?: ServerStops;
+}
+
+/** Stops of an event loop over a run: how many lasted ≥ 10 ms, their total and the longest, ms. */
+export interface LoopStops {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+/** What the paced generator's main thread waited on over the run, ms. */
+export interface GeneratorWaits {
+  /** Its own garbage collections (pauses ≥ 1 ms): total, the longest, and how many were major. */
+  gcMs: number;
+  gcMaxMs: number;
+  gcMajor: number;
+  /** Runnable but waiting for a core (Linux schedstat; undefined elsewhere). */
+  runQueueMs?: number;
+  /** The generator's thread ran above normal priority (raiseGeneratorPriority). */
+  aboveNormal: boolean;
+}
+
+/**
+ * The paced generator stands in for clients on other machines, yet shares the server's cores: when
+ * it waits for a core, requests fall due unsent and their wait counts against the server. Above
+ * normal priority it gets a core as soon as it has a request to send (its CPU is still counted, and
+ * latency still runs from the due time). Needs CAP_SYS_NICE; without it the run goes on as is.
+ * Returns the undo.
+ */
+function raiseGeneratorPriority(): { raised: boolean; restore: () => void } {
+  let before: number;
+  try {
+    // Linux applies a priority set for pid 0 to the calling thread only: the event loop, which sends.
+    before = os.getPriority(0);
+    os.setPriority(0, os.constants.priority.PRIORITY_ABOVE_NORMAL);
+  } catch {
+    return { raised: false, restore: () => {} };
+  }
+  return { raised: true, restore: () => { try { os.setPriority(0, before); } catch { /* lowering never fails */ } } };
+}
+
+/** ms a thread has spent runnable but waiting for a core (Linux: schedstat's second field), or undefined. */
+export function runQueueWaitMs(pid: number, tid = pid): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[1]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ServerStops extends LoopStops {
+  /** The server's event-loop thread, runnable but waiting for a core over the run (Linux), ms. */
+  runQueueMs?: number;
+  /** Stops by what ran during most of each (gc, usage_flush, housekeeping, other). */
+  byCause: Record<string, LoopStops>;
+  /** The lastUsedAt flush's steps (each holds the event loop): count, total and the bucket bound of the longest, ms. */
+  flushSteps: LoopStops;
+  /** Major (mark-compact) GCs: count and total, ms. */
+  majorGc: { count: number; totalMs: number };
 }
 
 export interface LoadOptions {
@@ -148,6 +217,15 @@ export function completeResponse(buf: Buffer): { length: number; status: number;
 }
 
 /**
+ * A full garbage collection of the bench process, so that a paced run starts with a clean heap
+ * rather than pausing for the garbage of seeding and earlier runs while requests fall due.
+ */
+export function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
  * Open-loop load at a fixed rate: request k is due at start + k/rate and its latency is counted
  * from that moment, so queueing behind a slow response is counted (no coordinated omission).
  * Up to `connections` keep-alive sockets each carry one request at a time; due requests wait in
@@ -181,6 +259,19 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   const conns = new Set<Conn>();
   let finished = false;
   let waitedForSocket = 0;
+  const generatorStops: LoopStops = { count: 0, totalMs: 0, maxMs: 0 };
+  const gc = { ms: 0, maxMs: 0, major: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (((e as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      if (e.duration < 1) continue;
+      gc.ms += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const priority = raiseGeneratorPriority();
+  const queuedBefore = runQueueWaitMs(process.pid);
   const send = (c: Conn): void => {
     const next = queue.shift();
     if (!next) {
@@ -229,7 +320,15 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   for (let i = 0; i < opts.connections; i++) idle.push(open());
 
   await new Promise<void>((resolve) => {
+    let lastTick = performance.now();
     const tick = (): void => {
+      const late = performance.now() - lastTick - 1;
+      lastTick = performance.now();
+      if (late >= 10) {
+        generatorStops.count++;
+        generatorStops.totalMs += late;
+        generatorStops.maxMs = Math.max(generatorStops.maxMs, late);
+      }
       const now = Math.min(performance.now(), end);
       while (start + sent * interval <= now) {
         queue.push({ bytes: prebuilt[sent % prebuilt.length] as Buffer, due: start + sent * interval, seq: sent });
@@ -249,6 +348,9 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
   });
   // Requests due before the end still run, latency counted from their due time (bounded); any
   // left unanswered count as errors.
+  const queuedAfter = runQueueWaitMs(process.pid);
+  gcObserver.disconnect();
+  priority.restore();
   const drainUntil = performance.now() + 10_000;
   while (done < sent && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 10));
   finished = true;
@@ -270,5 +372,10 @@ export async function measurePaced(opts: LoadOptions & { overallRate: number }):
     durationS: opts.durationS,
     statusCodes,
     waitedForSocket,
+    generatorStops: {
+      count: generatorStops.count, totalMs: Math.round(generatorStops.totalMs), maxMs: Math.round(generatorStops.maxMs * 10) / 10,
+      gcMs: Math.round(gc.ms), gcMaxMs: Math.round(gc.maxMs * 10) / 10, gcMajor: gc.major, aboveNormal: priority.raised,
+      ...(queuedBefore !== undefined && queuedAfter !== undefined ? { runQueueMs: Math.round(queuedAfter - queuedBefore) } : {}),
+    },
   };
 }

@@ -114,6 +114,8 @@ export function orgauthEnv(dataDir: string, port: number, o: EnvOptions = {}): R
     RATE_LIMIT_MANAGEMENT: '100000000/60',
     RATE_LIMIT_TOKEN: '100000000/60',
     RATE_LIMIT_AUTH_FAILURES: '100000000/60',
+    // Times and attributes stops of the event loop, read around the paced run (stops.ts).
+    ORGAUTH_EVENT_LOOP_STOP_MS: '10',
   };
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
   if (o.redisUrl) env.REDIS_URL = o.redisUrl;

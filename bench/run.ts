@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Request } from 'autocannon';
 import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
-import { measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { collectGarbage, measure, measurePaced, type Cred, type Measurement } from './load.js';
+import { describeGeneratorStops, describeServerStops, watchServerStops } from './stops.js';
 import { BASE_PATH, freshPostgres, orgauthEnv, primeSupplied, redisPid, seed, startOrgauth, type Seeded } from './orgauth.js';
 import { freePort, rssMb, startServer, stopServer, trimLog, type Server } from './proc.js';
 import { allTargets, machine, median, okCount, ratios, render, summarize, writeResults, type Calls, type InRunCalls, type Sample, type ScalePoint } from './report.js';
@@ -213,9 +214,14 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   const load = { url: w.url, ...shape, requests: w.measure ? [] : await w.requests() };
   const sources = [...(w.cpu ?? cpuOf(w.server)), loadGenerator];
   const countersBefore = w.countCalls ? await callCounters(w.url) : undefined;
+  // The paced run is judged on its tail: record the server's stops (orgauth only; read outside the CPU count).
+  const serverStops = pacedRate ? await watchServerStops(w.url, (await sources[0]?.pids())?.[0]) : undefined;
+  if (pacedRate) collectGarbage();
   const before = await snapshot(sources);
   const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
+  const stops = await serverStops?.();
+  if (stops) m.serverStops = stops;
   const inRun = countersBefore ? inRunCalls(countersBefore, await callCounters(w.url), okCount(m)) : undefined;
   const dead = servers.find((s) => s.child.exitCode !== null || s.child.signalCode !== null);
   if (dead) throw new Error(`${dead.name} died during ${w.server} ${label} (exit ${dead.child.exitCode ?? dead.child.signalCode}):\n${dead.output()}`);
@@ -225,7 +231,9 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   const cores = (us: number): string => (us / (m.durationS * 1e6)).toFixed(2);
   const perOk = okCount(m) > 0 ? `${Math.round(totalUs(cpu) / okCount(m))} µs server CPU/2xx; cores busy: server ${cores(totalUs(cpu))}, load ${cores(cpu['load generator'] ?? 0)}` : '';
   const delay = (m.max !== undefined ? `; slowest response ${m.max} ms` : '')
-    + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '');
+    + (m.waitedForSocket !== undefined ? `; ${m.waitedForSocket} requests waited for a free socket` : '')
+    + (m.serverStops ? `; ${describeServerStops(m.serverStops)}` : '')
+    + (m.generatorStops ? `; ${describeGeneratorStops(m.generatorStops)}` : '');
   const counted = inRun
     ? `; DB statements/2xx ${inRun.queries.toFixed(3)} (+ ${inRun.renewalReads.toFixed(4)} renewal)${inRun.copiesServed === undefined ? '' : `, ${(100 * inRun.copiesServed).toFixed(1)} % served from copies`}`
     : '';

@@ -46,6 +46,11 @@ export interface Config {
    * same value on every node.
    */
   readonly clientCacheSeconds: number;
+  /**
+   * ORGAUTH_EVENT_LOOP_STOP_MS (unset: off): time every stop of the event loop at least this long and
+   * put it down to its cause, on GET /metrics (metrics/event-loop-stops.ts).
+   */
+  readonly eventLoopStopMs: number | undefined;
   /** Faults injected by the test suite (ORGAUTH_TEST_FAULTS); refused when NODE_ENV=production. */
   readonly testFaults: TestFaults;
 }
@@ -109,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
       signInFailures: parseBudget('RATE_LIMIT_SIGNIN_FAILURES', env.RATE_LIMIT_SIGNIN_FAILURES, '10/300'),
     },
     clientCacheSeconds: parseClientCacheSeconds(env.ORGAUTH_CLIENT_CACHE_SECONDS),
+    eventLoopStopMs: parseEventLoopStopMs(env.ORGAUTH_EVENT_LOOP_STOP_MS),
     testFaults: parseTestFaults(env.ORGAUTH_TEST_FAULTS, env.NODE_ENV),
   };
 }
@@ -121,6 +127,16 @@ function parseClientCacheSeconds(raw: string | undefined): number {
     throw new ConfigError(`ORGAUTH_CLIENT_CACHE_SECONDS must be an integer from 0 to 300; got '${value.slice(0, 80)}'`);
   }
   return seconds;
+}
+
+function parseEventLoopStopMs(raw: string | undefined): number | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 2 || ms > 10_000) {
+    throw new ConfigError(`ORGAUTH_EVENT_LOOP_STOP_MS must be an integer from 2 to 10000 (milliseconds); got '${value.slice(0, 80)}'`);
+  }
+  return ms;
 }
 
 /** Test-only fault injection: a production node must never be able to lose a change's propagation. */

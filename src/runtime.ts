@@ -5,7 +5,8 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { KeyRing } from './keys/keyring.js';
 import type { RedisLink } from './redis/connection.js';
-import { nowSeconds } from './db/database.js';
+import { performance } from 'node:perf_hooks';
+import { isPostgres, nowSeconds } from './db/database.js';
 import { openStorage } from './storage.js';
 import { finishPendingDeletions } from './oauth-apps/service.js';
 import type { OAuthAppsContext } from './oauth-apps/context.js';
@@ -88,22 +89,26 @@ export interface Runtime extends Services {
 
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
-  const { metrics, registry: metricsRegistry } = createMetrics();
+  const { metrics, registry: metricsRegistry, close: closeMetrics } = createMetrics({ eventLoopStopMs: config.eventLoopStopMs });
   const { db, keys, masterKey } = await openStorage(config, metrics);
   const cache = countingCache(createVerifiedSecretCache(), metrics);
   const verify: VerifyContext = { pepper: (kid) => keys.pepper(kid), cache };
-  const usage: UsageRecorder = createUsageRecorder(db);
+  const usage: UsageRecorder = createUsageRecorder(db, undefined, metrics);
   const settings = createSettingsReader();
   const oauthApps: OAuthAppsContext = { db, keys, verify, metrics, settings };
   const finished = await finishPendingDeletions(oauthApps);
   if (finished > 0) logger.warn({ apps: finished }, 'finished app deletions interrupted by a restart');
   const housekeeping = setInterval(() => {
     const now = nowSeconds();
+    const start = performance.now();
     Promise.all([
       purgeDenylist(db, now), purgeIdempotency(db, now), purgeExpiredSessions(db, now), purgeExpiredRefreshTokens(db, now),
       // Used codes are kept a day after they expire, so a late replay still revokes what they issued.
       purgeExpiredCodes(db, now - 86_400),
-    ]).catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
+    ])
+      // On SQLite the purges run on the event loop from start to end (on PostgreSQL they wait on the network).
+      .then(() => { if (!isPostgres(db)) metrics.loopWork('housekeeping', start, performance.now() - start); })
+      .catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
   }, HOUSEKEEPING_SECONDS * 1000);
   housekeeping.unref();
   // Redis is optional and never fatal: without it one node works alone; while it is down, budgets are per node.
@@ -141,6 +146,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       await redis?.close();
       await usage.stop();
       await db.destroy();
+      closeMetrics();
     },
   };
 }

@@ -11,7 +11,7 @@ const GRANT_BY_ROUTE: Readonly<Record<string, string>> = {
 };
 
 /** Counts every response; unmatched URLs share one label so scanners cannot blow up cardinality. */
-export function registerMetrics(app: FastifyInstance, { metrics, registry }: MetricsRegistry): void {
+export function registerMetrics(app: FastifyInstance, { metrics, registry }: Pick<MetricsRegistry, 'metrics' | 'registry'>): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpResponse({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

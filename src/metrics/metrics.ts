@@ -2,6 +2,7 @@
 // Served at GET /metrics by http/metrics.ts. The composition root makes one per node
 // (createMetrics) and passes `metrics` to the code that sees an event; nothing here is module state.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createStopMonitor, type LoopWork } from './event-loop-stops.js';
 
 export interface HttpResponseLabels {
   /** The route template, or 'unmatched', so scanners cannot blow up label cardinality. */
@@ -33,18 +34,28 @@ export interface Metrics {
   clientCopies(event: 'served' | 'read' | 'renewed' | 'dropped', count?: number): void;
   /** One statement of a renewal pass (tokens/client-renewal.ts), which reads up to 500 apps. */
   clientCopyRenewalRead(): void;
+  /** Background work ran on the event loop from `startMs` (performance.now()) for `ms`: no request was served meanwhile. */
+  loopWork(kind: LoopWork, startMs: number, ms: number): void;
 }
 
 export interface MetricsRegistry {
   readonly metrics: Metrics;
   /** What GET /metrics serves. */
   readonly registry: Registry;
+  /** Stops the event-loop stop monitor's timer, if one runs. */
+  close(): void;
+}
+
+export interface MetricsOptions {
+  /** ORGAUTH_EVENT_LOOP_STOP_MS: time and attribute stops of the event loop this long or longer (event-loop-stops.ts). */
+  readonly eventLoopStopMs?: number | undefined;
 }
 
 /** The counters of one node, on their own registry with Node's default process metrics. */
-export function createMetrics(): MetricsRegistry {
+export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'orgauth_' });
+  const stops = options.eventLoopStopMs ? createStopMonitor(registry, options.eventLoopStopMs) : undefined;
 
   const httpRequests = new Counter({
     name: 'orgauth_http_requests_total',
@@ -123,6 +134,14 @@ export function createMetrics(): MetricsRegistry {
     registers: [registry],
   });
 
+  const loopWork = new Histogram({
+    name: 'orgauth_event_loop_work_seconds',
+    help: 'Background work run on the event loop in one go, during which no request is served, by kind (usage_flush: one step of the lastUsedAt writes; housekeeping: one purge)',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
   const metrics: Metrics = {
     httpResponse(labels, seconds) {
       httpRequests.inc({ ...labels });
@@ -137,8 +156,12 @@ export function createMetrics(): MetricsRegistry {
     databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
     clientCopies: (event, count = 1) => clientCopies.inc({ event }, count),
     clientCopyRenewalRead: () => clientCopyRenewalReads.inc(),
+    loopWork(kind, startMs, ms) {
+      loopWork.observe({ kind }, ms / 1000);
+      stops?.work(kind, startMs, ms);
+    },
   };
-  return { metrics, registry };
+  return { metrics, registry, close: () => stops?.close() };
 }
 
 /** For processes that serve no /metrics (the CLI): counts nothing. */
@@ -153,4 +176,5 @@ export const ignoreMetrics: Metrics = {
   databaseQuery: () => {},
   clientCopies: () => {},
   clientCopyRenewalRead: () => {},
+  loopWork: () => {},
 };

@@ -1,6 +1,8 @@
 // lastUsedAt, recorded coarsely: uses are noted in memory and written at most once per
 // FLUSH_SECONDS per secret, never as a write per token request.
+import { performance } from 'node:perf_hooks';
 import type { Db } from '../db/database.js';
+import { ignoreMetrics, type Metrics } from '../metrics/metrics.js';
 import { isPostgres, nowSeconds } from '../db/database.js';
 import { recordAppUse, recordAppUsesSqlite } from './store.js';
 import { recordSecretUse, recordSecretUsesSqlite, recordUsesUnlessLocked, secretRowPlacesSqlite, type SecretUse } from './secret-store.js';
@@ -39,7 +41,7 @@ interface PendingUse {
   readonly skipped: boolean;
 }
 
-export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): UsageRecorder {
+export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS, metrics: Pick<Metrics, 'loopWork'> = ignoreMetrics): UsageRecorder {
   const pending = new Map<string, PendingUse>();
   const written = new Map<string, number>();
   let flushing: Promise<void> | undefined;
@@ -71,11 +73,19 @@ export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): Usage
     const pause = async (): Promise<void> => {
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     };
+    // Each step holds the event loop from its start to its end: timed, so a stop can be put down to it.
+    const timed = async (step: () => Promise<void>): Promise<void> => {
+      const start = performance.now();
+      await step();
+      metrics.loopWork('usage_flush', start, performance.now() - start);
+    };
     const place = new Map<string, number>();
     for (let i = 0; i < batch.length; i += SQLITE_USES_PER_STEP) {
       if (i > 0) await pause();
       const ids = batch.slice(i, i + SQLITE_USES_PER_STEP).map(([secretId]) => secretId);
-      for (const [id, n] of await secretRowPlacesSqlite(db, ids)) place.set(id, n);
+      await timed(async () => {
+        for (const [id, n] of await secretRowPlacesSqlite(db, ids)) place.set(id, n);
+      });
     }
     // A secret deleted since its use has no row left (its app still gets the use): last.
     batch.sort(([a], [b]) => (place.get(a) ?? Infinity) - (place.get(b) ?? Infinity));
@@ -86,10 +96,10 @@ export function createUsageRecorder(db: Db, flushSeconds = FLUSH_SECONDS): Usage
       // An app used through two secrets gets the later use.
       const apps = new Map<string, number>();
       for (const [, { appId, at }] of step) apps.set(appId, Math.max(at, apps.get(appId) ?? 0));
-      await db.transaction().execute(async (trx) => {
+      await timed(() => db.transaction().execute(async (trx) => {
         await recordSecretUsesSqlite(trx, secrets);
         await recordAppUsesSqlite(trx, [...apps]);
-      });
+      }));
       for (const [secretId, at] of secrets) written.set(secretId, at);
     }
   }

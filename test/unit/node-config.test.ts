@@ -37,3 +37,16 @@ describe('ORGAUTH_CLIENT_CACHE_SECONDS', () => {
     }
   });
 });
+
+describe('ORGAUTH_EVENT_LOOP_STOP_MS', () => {
+  it('is off unless set; a whole number of milliseconds turns the stop monitor on', () => {
+    assert.equal(loadConfig({}).eventLoopStopMs, undefined);
+    assert.equal(loadConfig({ ORGAUTH_EVENT_LOOP_STOP_MS: ' 10 ' }).eventLoopStopMs, 10);
+  });
+
+  it('refuses what is not a whole number from 2 to 10000', () => {
+    for (const value of ['0', '1', '-5', '2.5', 'ten', '10001']) {
+      assert.throws(() => loadConfig({ ORGAUTH_EVENT_LOOP_STOP_MS: value }), ConfigError, value);
+    }
+  });
+});
