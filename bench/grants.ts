@@ -12,7 +12,7 @@ import { measureChains, type ChainRequest } from './chain-load.js';
 import { basic, FORM, measure, type Measurement } from './load.js';
 import { BASE_PATH } from './orgauth.js';
 import { find, fmt, ratio } from './report.js';
-import type { WorkloadProvider } from './workloads.js';
+import type { MeasureOptions, WorkloadProvider } from './workloads.js';
 
 /** The person both servers sign in (an org_owner on orgauth; the peer's findAccount knows anyone). */
 export const SIGNIN_USERNAME = 'bench-person@example.com';
@@ -43,7 +43,7 @@ export interface GrantWorkload {
   /** Makes what the next run consumes (codes, the chains' refresh tokens), outside the measured run. */
   prepare: (o: { durationS: number; connections: number }) => Promise<void>;
   /** One measured run over what `prepare` made. */
-  measure: (o: { durationS: number; connections: number }) => Promise<Measurement>;
+  measure: (o: MeasureOptions) => Promise<Measurement>;
 }
 
 type Log = (msg: string) => void;
@@ -240,6 +240,7 @@ function codeWorkload(t: SignedIn, notes: string[], log: Log): GrantWorkload {
       // Rare once the rate is known; this minting happens between the two runs.
       log(`${t.server} authorization_code: ${first.m.total} requests used more than 90% of the pool; run again with a larger one`);
       await mint(poolSize(o.durationS, o.connections));
+      await o.restartCount?.();
       const again = await runOverPool(o.durationS, o.connections);
       if (again.exhausted) notes.push(`${t.server} authorization_code: ${again.m.total} requests came within 10% of the pool's end; reused codes count as errors`);
       return again.m;

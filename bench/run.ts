@@ -217,8 +217,9 @@ async function run(w: Workload, round: number, durationS = opt.durationS, pacedR
   // The paced run is judged on its tail: record the server's stops (orgauth only; read outside the CPU count).
   const serverStops = pacedRate ? await watchServerStops(w.url, (await sources[0]?.pids())?.[0]) : undefined;
   if (pacedRate) collectGarbage();
-  const before = await snapshot(sources);
-  const m = w.measure ? await w.measure(shape) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
+  let before = await snapshot(sources);
+  const restartCount = async (): Promise<void> => { before = await snapshot(sources); };
+  const m = w.measure ? await w.measure({ ...shape, restartCount }) : pacedRate ? await measurePaced({ ...load, overallRate: pacedRate }) : await measure(load);
   const cpu = difference(before, await snapshot(sources));
   const stops = await serverStops?.();
   if (stops) m.serverStops = stops;

@@ -31,7 +31,14 @@ export interface Workload {
    */
   warm?: () => Promise<void>;
   /** Measures the run itself instead of autocannon (e.g. chains that send the previous response's token). */
-  measure?: (o: { durationS: number; connections: number }) => Promise<Measurement>;
+  measure?: (o: MeasureOptions) => Promise<Measurement>;
+}
+
+export interface MeasureOptions {
+  durationS: number;
+  connections: number;
+  /** Starts the CPU count afresh: what ran before (e.g. a run that had to be repeated, and its preparation) is not counted. */
+  restartCount?: () => Promise<void>;
 }
 
 /** One orgauth deployment the run prepared. */
