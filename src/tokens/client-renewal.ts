@@ -71,10 +71,17 @@ export interface ClientRenewal {
 /** Runs a pass every quarter of the trust period: a copy is renewed between half and three quarters of it. */
 export function startClientRenewal(deps: ClientRenewalDeps, logger: Logger): ClientRenewal {
   let running: Promise<void> | undefined;
+  let warnedAt = -Infinity;
+  const failed = (error: unknown): void => {
+    // A database outage fails every pass: one warning a minute, not four per trust period.
+    if (clientCacheClock() - warnedAt < KEEP_WARM_MS) return;
+    warnedAt = clientCacheClock();
+    logger.warn({ err: error }, 'renewing copies of apps failed; they expire and are read again by requests');
+  };
   const timer = setInterval(() => {
     if (running) return;
     running = renewClientCopies(deps)
-      .then(() => undefined, (error: unknown) => logger.warn({ err: error }, 'renewing copies of apps failed; they expire and are read again by requests'))
+      .then(() => undefined, failed)
       .finally(() => { running = undefined; });
   }, Math.max(deps.trustMs / 4, 100));
   timer.unref();
