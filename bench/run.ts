@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { SQLITE_FILE } from '../src/db/database.js';
 import type { Request } from 'autocannon';
 import { difference, snapshot, totalUs, type CpuSource } from './cpu.js';
 import { collectGarbage, measure, measurePaced, type Cred, type Measurement } from './load.js';
@@ -139,8 +141,11 @@ async function prepareSqlite(): Promise<OrgauthDeployment[]> {
   await prime('orgauth', server, seeded.ccPool, seeded.primed);
   const out: OrgauthDeployment[] = [{ label: 'orgauth', backend: 'sqlite', nodes: [server], url: server.url, env, seeded, cpu: [nodeCpu('orgauth', server)] }];
   if (!args['skip-warn']) {
-    // Same file, same apps: only the log level differs. It idles while the other one is measured.
-    const warnEnv = { ...env, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    // Same apps, own copy of the file: only the log level differs. On one file, each process's
+    // commits (its lastUsedAt flush) move the other's PRAGMA data_version and drop its copies of apps.
+    const warnDir = tmpDir('orgauth-bench-warn-');
+    await new Database(path.join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true }).backup(path.join(warnDir, SQLITE_FILE));
+    const warnEnv = { ...env, ORGAUTH_DATA_DIR: warnDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
     const warn = await startOrgauth(ROOT, warnEnv, 'orgauth@warn');
     servers.push(warn);
     await prime('orgauth@warn', warn, seeded.ccPool);
