@@ -80,7 +80,9 @@ export function connectionOptions(): IORedisOptions {
  */
 export async function openRedis(options: RedisOptions, waitMs = 3_000): Promise<RedisLink> {
   const { logger, prefix, metrics } = options;
-  const client = new Redis(options.url, connectionOptions());
+  // Commands issued in the same turn of the event loop (the GATE scripts of concurrent token
+  // requests) leave in one socket write: each is still its own round trip and its own reply.
+  const client = new Redis(options.url, { ...connectionOptions(), enableAutoPipelining: true });
   const lastWarned = new Map<string, number>();
   const warn = (topic: string, message: string, error?: unknown): void => {
     const now = Date.now();
