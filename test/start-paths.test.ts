@@ -12,8 +12,17 @@ import { freePort, REPO_ROOT } from './helpers/index.js';
 const skip = process.env.ORGAUTH_TEST_BACKEND === 'postgres' ? 'ran in the SQLite pass' : process.env.ORGAUTH_TEST_DIST ? 'tests the tree\'s own build' : false;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-start-'));
 const children: ChildProcess[] = [];
+/** SIGTERM to the child's whole process group: `npm start` does not pass it on to the server it runs. */
+function stopGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}
+
 after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children) stopGroup(child);
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -52,7 +61,8 @@ function findProcess(root: number, entry: string): number | undefined {
  * process's threads: everything but the pool is the same whichever way it was started.
  */
 async function threadsOfServer(command: string[], entry: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(command[0]!, command.slice(1), { cwd: REPO_ROOT, env, stdio: 'ignore' });
+  // Its own process group, so that the server under `npm start` stops with it.
+  const child = spawn(command[0]!, command.slice(1), { cwd: REPO_ROOT, env, stdio: 'ignore', detached: true });
   children.push(child);
   const base = `http://127.0.0.1:${env.PORT}`;
   try {
@@ -70,8 +80,9 @@ async function threadsOfServer(command: string[], entry: string, env: NodeJS.Pro
     assert.ok(pid, `found the server process (${entry}) under ${command.join(' ')}`);
     return fs.readdirSync(`/proc/${pid}/task`).length;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const exited = child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve();
+    stopGroup(child);
+    await exited;
   }
 }
 
