@@ -89,24 +89,26 @@ export const DEFAULT_SETTINGS: Readonly<Omit<AppSettings, 'description' | 'grant
 
 /** Reads an app's settings column. One per node (runtime.ts); it owns the memo of parsed settings. */
 export interface SettingsReader {
-  read(app: Pick<AppRow, 'settings'>): AppSettings;
+  read(app: Pick<AppRow, 'id' | 'settings'>): AppSettings;
 }
 
 /**
  * Settings are read on every token request and every call made with an app's token; parsing a
- * typical 1 KB column costs over a hundred times a map lookup, so parsed settings are kept, keyed
- * by the JSON text (a changed app has a new text, so it is never served stale settings).
+ * typical 1 KB column costs over a hundred times a map lookup, so parsed settings are kept per app
+ * with the text they were parsed from, and used only while the column holds that same text (a
+ * changed app is never served stale settings). Keyed by the id, not the text: a column read afresh
+ * from the database is a new string, and hashing 1 KB for every row of a listing cost more than
+ * comparing it with the kept text.
  */
 export function createSettingsReader(maxEntries = 10_000): SettingsReader {
-  const parsed = new Map<string, AppSettings>();
+  const parsed = new Map<string, { readonly text: string; readonly settings: AppSettings }>();
   return {
     read(app) {
-      let settings = parsed.get(app.settings);
-      if (!settings) {
-        settings = JSON.parse(app.settings) as AppSettings;
-        if (parsed.size > maxEntries) parsed.clear();
-        parsed.set(app.settings, settings);
-      }
+      const kept = parsed.get(app.id);
+      if (kept && kept.text === app.settings) return kept.settings;
+      const settings = JSON.parse(app.settings) as AppSettings;
+      if (!kept && parsed.size >= maxEntries) parsed.clear();
+      parsed.set(app.id, { text: app.settings, settings });
       return settings;
     },
   };

@@ -9,25 +9,35 @@ const column = (accessTokenTTL: number) => JSON.stringify({ grantTypes: ['client
 describe('settings reader', () => {
   it('reads the settings a column holds', () => {
     const reader = createSettingsReader();
-    assert.equal(reader.read({ settings: column(900) }).accessTokenTTL, 900);
+    assert.equal(reader.read({ id: 'app-1', settings: column(900) }).accessTokenTTL, 900);
   });
 
   it('reads an app changed after a read with its new settings', () => {
     const reader = createSettingsReader();
-    assert.equal(reader.read({ settings: column(600) }).accessTokenTTL, 600);
-    assert.equal(reader.read({ settings: column(1200) }).accessTokenTTL, 1200);
-    assert.equal(reader.read({ settings: column(600) }).accessTokenTTL, 600);
+    assert.equal(reader.read({ id: 'app-1', settings: column(600) }).accessTokenTTL, 600);
+    assert.equal(reader.read({ id: 'app-1', settings: column(1200) }).accessTokenTTL, 1200);
+    assert.equal(reader.read({ id: 'app-1', settings: column(600) }).accessTokenTTL, 600);
+  });
+
+  it('reads each app with its own settings, and an equal column read afresh as the same', () => {
+    const reader = createSettingsReader();
+    assert.equal(reader.read({ id: 'app-1', settings: column(600) }).accessTokenTTL, 600);
+    assert.equal(reader.read({ id: 'app-2', settings: column(900) }).accessTokenTTL, 900);
+    const first = reader.read({ id: 'app-1', settings: column(600) });
+    assert.equal(reader.read({ id: 'app-1', settings: [column(600)].join('') }), first);
+    assert.equal(reader.read({ id: 'app-2', settings: column(900) }).accessTokenTTL, 900);
   });
 
   it('keeps reading correctly past its size bound', () => {
     const reader = createSettingsReader(4);
-    for (let ttl = 1; ttl <= 20; ttl++) assert.equal(reader.read({ settings: column(ttl) }).accessTokenTTL, ttl);
-    assert.equal(reader.read({ settings: column(3) }).accessTokenTTL, 3);
+    for (let ttl = 1; ttl <= 20; ttl++) assert.equal(reader.read({ id: `app-${ttl % 7}`, settings: column(ttl) }).accessTokenTTL, ttl);
+    assert.equal(reader.read({ id: 'app-3', settings: column(3) }).accessTokenTTL, 3);
+    assert.equal(reader.read({ id: 'app-6', settings: column(20) }).accessTokenTTL, 20);
   });
 
   it('readers made apart share nothing', () => {
     const first = createSettingsReader();
     const second = createSettingsReader();
-    assert.notEqual(first.read({ settings: column(600) }), second.read({ settings: column(600) }));
+    assert.notEqual(first.read({ id: 'app-1', settings: column(600) }), second.read({ id: 'app-1', settings: column(600) }));
   });
 });
