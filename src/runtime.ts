@@ -124,8 +124,8 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // With Redis, copies last the short trust period: the ones in use are read again before they expire.
   // Local epochs trust theirs for minutes (db/local-epochs.ts) and need no renewal.
   const renewal = redis && clients ? startClientRenewal({ cache: clients, db, generation: redis.generation, trustMs, metrics }, logger) : undefined;
-  // Management requests read their epochs through Redis's gate only (docs/reliability.md, "Management requests").
-  const managementCopies: ManagementCopies | undefined = redis && clients ? { members: createEpochCopies(cacheMs), apps: createEpochCopies(cacheMs) } : undefined;
+  // Management requests read their epochs through Redis's gate, or the local epochs (docs/reliability.md, "Management requests").
+  const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(trustMs), apps: createEpochCopies(trustMs) } : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();

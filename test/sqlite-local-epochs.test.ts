@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { bootstrapAdmin, createApp, serviceAccountToken, type Admin, type CreatedApp, type TestServer } from './helpers/index.js';
-import { assertSecretRefused, assertSecretWorks, introspect, regenerateSecret, startRoomyServer } from './helpers/lifecycle.js';
+import { addUser, bootstrapAdmin, createApp, serviceAccountToken, type Admin, type CreatedApp, type TestServer } from './helpers/index.js';
+import { appPath, assertSecretRefused, assertSecretWorks, introspect, regenerateSecret, startRoomyServer } from './helpers/lifecycle.js';
 
 const skip = process.env.ORGAUTH_TEST_BACKEND === 'postgres' ? 'SQLite only (it ran in the first pass)' : undefined;
 if (skip) process.stdout.write(`# skipping the local-epoch tests: ${skip}\n`);
@@ -104,5 +104,61 @@ describe('one SQLite node: copies under local epochs', { skip }, () => {
     assert.equal((await introspect(server, app, token)).active, true, 'from memory');
     otherConnection((file) => file.prepare("INSERT INTO token_denylist (kind, value, expires_at) VALUES ('jti', ?, ?)").run(jtiOf(token), Math.floor(Date.now() / 1000) + 3600));
     assert.equal((await introspect(server, app, token)).active, false, 'inactive right after the other connection committed');
+  });
+  it('management reads come from copies: no database read per GET of an app or listing in the steady state', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const get = () => server.req('GET', appPath(admin.orgId, app.clientId), { token: admin.accessToken });
+    assert.equal((await get()).status, 200);
+    const selects = await selectsDuring(async () => {
+      for (let i = 0; i < 5; i++) assert.equal((await get()).status, 200);
+    });
+    assert.equal(selects, 0, 'five GETs of the app read nothing: caller, denylist and app from copies');
+    const listSelects = await selectsDuring(async () => {
+      const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps?pageLimit=5`, { token: admin.accessToken });
+      assert.equal(res.status, 200, res.text);
+    });
+    assert.equal(listSelects, 1, 'a listing reads its page only');
+  });
+
+  it('an app changed through the server or by another connection is served changed at the next GET', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const get = () => server.req('GET', appPath(admin.orgId, app.clientId), { token: admin.accessToken });
+    assert.equal((await get()).status, 200);
+    assert.equal((await get()).status, 200, 'from the copy');
+    const patched = await server.req('PATCH', appPath(admin.orgId, app.clientId), { token: admin.accessToken, json: { description: 'changed through the server' } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal((await get()).body.description, 'changed through the server');
+    otherConnection((file) => file.prepare("UPDATE oauth_apps SET display_name = 'renamed elsewhere' WHERE id = ?").run(app.clientId));
+    assert.equal((await get()).body.displayName, 'renamed elsewhere', 'the other connection\'s commit, at the next request');
+    otherConnection((file) => file.prepare("UPDATE oauth_apps SET state = 'deleting' WHERE id = ?").run(app.clientId));
+    assert.equal((await get()).status, 404, 'an app being deleted is gone at the next request');
+  });
+
+  it('a member removed by another connection (the CLI) is refused at the next request, though served from copies before', async () => {
+    const developer = await addUser(server, admin.orgId, 'org_member', { developer: true });
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const get = () => server.req('GET', appPath(admin.orgId, app.clientId), { token: developer.accessToken });
+    assert.equal((await get()).status, 200);
+    assert.equal(await selectsDuring(async () => { assert.equal((await get()).status, 200); }), 0, 'the membership from its copy');
+    otherConnection((file) => file.prepare('UPDATE memberships SET developer = 0 WHERE org_id = ? AND username = ?').run(admin.orgId, developer.username));
+    assert.equal((await get()).status, 403, 'the developer role taken away: refused at the next request');
+    otherConnection((file) => file.prepare('DELETE FROM memberships WHERE org_id = ? AND username = ?').run(admin.orgId, developer.username));
+    assert.equal((await get()).status, 401, 'no longer a member: refused at the next request');
+  });
+
+  it('a management token denied by another connection, or a service account whose app is deleted, is refused at the next request', async () => {
+    const owner = await addUser(server, admin.orgId, 'org_owner');
+    const app = await createApp(server, admin.accessToken, admin.orgId, { allowedScopes: { organizationScopes: { allRoles: true, allPermissions: false, roles: [], permissions: [] }, servicesScopes: [], generalScopes: [] } });
+    const get = (token: string) => server.req('GET', appPath(admin.orgId, app.clientId), { token });
+    assert.equal((await get(owner.accessToken)).status, 200);
+    assert.equal((await get(owner.accessToken)).status, 200, 'from copies');
+    otherConnection((file) => file.prepare("INSERT INTO token_denylist (kind, value, expires_at) VALUES ('jti', ?, ?)").run(jtiOf(owner.accessToken), Math.floor(Date.now() / 1000) + 3600));
+    assert.equal((await get(owner.accessToken)).status, 401, 'denied: refused at the next request');
+
+    const serviceToken = await serviceAccountToken(server, app.clientId, app.clientSecret);
+    assert.equal((await get(serviceToken)).status, 200, 'the app\'s own token');
+    assert.equal((await get(serviceToken)).status, 200, 'from copies');
+    otherConnection((file) => file.prepare("UPDATE oauth_apps SET state = 'deleting' WHERE id = ?").run(app.clientId));
+    assert.equal((await get(serviceToken)).status, 401, 'its app being deleted: refused at the next request');
   });
 });

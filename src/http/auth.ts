@@ -5,11 +5,10 @@ import { fail, isOrgAuthError } from '../errors/errors.js';
 import type { RequestActor } from '../audit/record.js';
 import { callerOfClaims, denialsOf, membershipKey, personCaller, serviceCaller, type Caller, type ManagementCopies } from '../tokens/caller.js';
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/claims.js';
-import { epochKey, membersEpochKey } from '../redis/app-epochs.js';
 import { trustClock, type EpochSeen } from '../redis/epoch-trust.js';
 import { APP_ID_PATTERN } from '../oauth-apps/schemas.js';
 import { callerKeyOf } from './rate-limit-keys.js';
-import { managementGate, type ManagementGate } from './rate-limit.js';
+import { managementGate, type CallerHolder, type ManagementGate } from './rate-limit.js';
 import { APP_MANAGER_PERMS } from '../identity/roles.js';
 import type { Services } from '../runtime.js';
 
@@ -87,26 +86,25 @@ function refusal(request: FastifyRequest, caller: Caller, rule: AccessRule): Err
 async function resolveManagementCaller(services: Services, gate: ManagementGate | undefined, request: FastifyRequest, token: string, rule: AccessRule): Promise<Caller> {
   const ctx = services.tokens;
   const claims = await verifyAccessToken(ctx.accessTokens, token);
-  const { redis, managementCopies: copies, denials } = services;
-  if (!gate || !redis || !copies || !denials) return callerOfClaims(ctx, claims);
+  const { managementCopies: copies, denials } = services;
+  if (!gate || !copies || !denials) return callerOfClaims(ctx, claims);
   // Taken before any epoch is read: what is copied under them is distrusted after any Redis trouble from here on.
-  const generation = redis.generation();
+  const generation = gate.generation();
   const startedAt = trustClock();
-  const person = claims.acct !== undefined;
-  const holderKey = person ? membersEpochKey(redis, claims.context_name) : epochKey(redis, claims.cid);
+  const holder: CallerHolder = claims.acct !== undefined ? { person: true, orgId: claims.context_name } : { person: false, appId: claims.cid };
   const readsAppCopy = request.routeOptions.config.readsAppCopy === true;
-  const appId = readsAppCopy ? (request.params as { oauthAppId?: string } | undefined)?.oauthAppId : undefined;
-  const appKey = appId !== undefined && APP_ID_PATTERN.test(appId) ? epochKey(redis, appId) : undefined;
+  const pathAppId = readsAppCopy ? (request.params as { oauthAppId?: string } | undefined)?.oauthAppId : undefined;
+  const appId = pathAppId !== undefined && APP_ID_PATTERN.test(pathAppId) ? pathAppId : undefined;
 
   let count: { callerKey: string; revocations: string; holder: string } | undefined;
-  if (readsAppCopy) {
+  if (readsAppCopy && gate.counts) {
     const revocations = denials.epochOf(denialsOf(claims).key, generation);
     const tentative = revocations === undefined ? undefined : tentativeCaller(ctx, claims, copies, generation);
     if (revocations !== undefined && tentative && !refusal(request, tentative.caller, rule)) {
       count = { callerKey: callerKeyOf(tentative.caller), revocations, holder: tentative.epoch };
     }
   }
-  const epochs = await gate.read(holderKey, appKey, count);
+  const epochs = await gate.read(holder, appId, count);
   // Redis did not answer: nothing is known about the epochs; read the database, count at preHandler.
   if (!epochs) return callerOfClaims(ctx, claims);
   const seen = (epoch: string): EpochSeen => ({ epoch, generation, startedAt });

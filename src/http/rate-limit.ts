@@ -20,7 +20,8 @@ import type { Services } from '../runtime.js';
 import { createWindowCounter, type WindowCount, type WindowCounter } from './window-counter.js';
 import type { RedisLink } from '../redis/connection.js';
 import { defineScript } from '../redis/scripts.js';
-import { epochKey, EPOCH_TTL_MS, revocationsEpochKey, uniqueEpoch } from '../redis/app-epochs.js';
+import { epochKey, EPOCH_TTL_MS, membersEpochKey, revocationsEpochKey, uniqueEpoch } from '../redis/app-epochs.js';
+import type { LocalEpochs } from '../db/local-epochs.js';
 
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
@@ -58,14 +59,21 @@ export interface ManagementEpochs {
   readonly counted?: WindowCount;
 }
 
+/** Whose epoch vouches for a management caller: a person's org (its members epoch), or a service account's app. */
+export type CallerHolder = { readonly person: true; readonly orgId: string } | { readonly person: false; readonly appId: string };
+
 export interface ManagementGate {
+  /** The generation copies read now are tagged with (RedisLink.generation; always 0 under local epochs). */
+  generation(): number;
+  /** Whether `read` can count the management budget in the same step (else it is counted at preHandler). */
+  readonly counts: boolean;
   /**
-   * One round trip: the revocations epoch, the holder's epoch (`holderKey`) and the path app's
-   * epoch; when `count` is given and both the revocations and the holder's epoch are still the ones
-   * it names, the request is also counted against the caller's management budget. Undefined when
-   * Redis did not answer.
+   * One round trip: the revocations epoch, the holder's epoch and the path app's epoch; when
+   * `count` is given and both the revocations and the holder's epoch are still the ones it names,
+   * the request is also counted against the caller's management budget. Undefined when Redis did
+   * not answer.
    */
-  read(holderKey: string, appKey: string | undefined, count?: { readonly callerKey: string; readonly revocations: string; readonly holder: string }): Promise<ManagementEpochs | undefined>;
+  read(holder: CallerHolder, appId: string | undefined, count?: { readonly callerKey: string; readonly revocations: string; readonly holder: string }): Promise<ManagementEpochs | undefined>;
 }
 
 // KEYS: [1] the revocations epoch, [2] the holder's epoch, [3] the path app's epoch (KEYS[1] again
@@ -94,27 +102,51 @@ if t < 0 then
 end
 return {r, h, a, c, t}`;
 
-/** The management API's one round trip (MANAGEMENT_GATE), through the link's budget command: undefined without Redis. */
+/**
+ * The management API's epochs: Redis's, in one round trip (MANAGEMENT_GATE) through the link's
+ * budget command; or, on one SQLite node without Redis, this process's (db/local-epochs.ts), where
+ * memberships change only through the CLI, whose commit moves every local epoch. Undefined when
+ * there are no epochs to check copies against.
+ */
 export function managementGate(services: Services): ManagementGate | undefined {
   const redis = services.redis;
-  if (!redis) return undefined;
+  if (!redis) return services.localEpochs ? localManagementGate(services.localEpochs) : undefined;
   const script = defineScript(MANAGEMENT_GATE);
   const windowMs = String(services.config.rateLimits.management.windowSeconds * 1000);
   const ttl = String(EPOCH_TTL_MS);
   return {
-    async read(holderKey, appKey, count) {
+    generation: () => redis.generation(),
+    counts: true,
+    async read(holder, appId, count) {
       const revocationsKey = revocationsEpochKey(redis);
+      const holderKey = holder.person ? membersEpochKey(redis, holder.orgId) : epochKey(redis, holder.appId);
       const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
-        revocationsKey, holderKey, appKey ?? revocationsKey, `${redis.prefix}rl:management:${count?.callerKey ?? ''}`,
+        revocationsKey, holderKey, appId !== undefined ? epochKey(redis, appId) : revocationsKey, `${redis.prefix}rl:management:${count?.callerKey ?? ''}`,
       ], [uniqueEpoch(), ttl, count ? '1' : '0', count?.revocations ?? '', count?.holder ?? '', windowMs]) as Promise<[string, string, string, number, number]>);
       if (!reply) {
         services.metrics.rateLimitStoreFailed('management');
         return undefined;
       }
-      const [revocations, holder, app, c, t] = reply;
+      const [revocations, holderEpoch, app, c, t] = reply;
       return {
-        revocations, holder, ...(appKey !== undefined ? { app } : {}),
+        revocations, holder: holderEpoch, ...(appId !== undefined ? { app } : {}),
         ...(Number(c) > 0 ? { counted: { count: Number(c), resetMs: Number(t) } } : {}),
+      };
+    },
+  };
+}
+
+/** Local epochs read at one PRAGMA data_version; the budget is counted at preHandler, per node as always without Redis. */
+function localManagementGate(local: LocalEpochs): ManagementGate {
+  return {
+    generation: () => 0,
+    counts: false,
+    async read(holder, appId) {
+      const version = local.version();
+      return {
+        revocations: local.revocations(version),
+        holder: holder.person ? `members:${version}` : local.app(holder.appId, version),
+        ...(appId !== undefined ? { app: local.app(appId, version) } : {}),
       };
     },
   };
