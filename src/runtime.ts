@@ -19,7 +19,7 @@ import { createSettingsReader } from './oauth-apps/settings.js';
 import { createVerifiedSecretCache, type VerifiedSecretCache } from './oauth-apps/verified-secret-cache.js';
 import { createUsageRecorder, type UsageRecorder } from './oauth-apps/secret-usage.js';
 import type { VerifyContext } from './oauth-apps/secret-verifier.js';
-import { createLogger } from './http/logging.js';
+import { createLogger, createRequestLog, type RequestLog } from './http/logging.js';
 import type { Registry } from 'prom-client';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { openRedis } from './redis/connection.js';
@@ -50,6 +50,8 @@ export interface Services {
   readonly verify: VerifyContext;
   readonly usage: UsageRecorder;
   readonly logger: Logger;
+  /** The one line per request (http/server.ts), written in blocks. */
+  readonly requestLog: RequestLog;
   /** What this node counts, and the registry GET /metrics serves. */
   readonly metrics: Metrics;
   readonly metricsRegistry: Registry;
@@ -89,6 +91,7 @@ export interface Runtime extends Services {
 
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
+  const requestLog = createRequestLog(config.logLevel);
   const { metrics, registry: metricsRegistry, close: closeMetrics } = createMetrics({ eventLoopStopMs: config.eventLoopStopMs });
   const { db, keys, masterKey } = await openStorage(config, metrics);
   const cache = countingCache(createVerifiedSecretCache(), metrics);
@@ -134,7 +137,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
   };
   return {
-    config, db, keys, verify, usage, logger, metrics, metricsRegistry, masterKey, epochs, oauthApps, tokens,
+    config, db, keys, verify, usage, logger, requestLog, metrics, metricsRegistry, masterKey, epochs, oauthApps, tokens,
     accessTokens,
     identity: { db }, signin: { db, passwords }, authorization: { db, issuer: config.issuer, settings }, oidc: { keys, issuer: config.issuer },
     ...(redis ? { redis } : {}), ...(localEpochs ? { localEpochs } : {}), ...(clients ? { clients } : {}), ...(denials ? { denials } : {}),
@@ -147,6 +150,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       await usage.stop();
       await db.destroy();
       closeMetrics();
+      await requestLog.flush();
     },
   };
 }

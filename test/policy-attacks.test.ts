@@ -202,13 +202,19 @@ describe('redirect URIs', () => {
 describe('log masking by normalised parameter name', () => {
   it('refresh_token[], client_secret%, Refresh-Token and friends never reach the log', async () => {
     const values: string[] = [];
+    const requestIds: string[] = [];
     for (const name of ['refresh_token[]', 'client_secret%', 'Refresh_Token', 'refresh-token', 'api_token[0]', 'client%5Fsecret']) {
       const value = `oat_masking${Math.random().toString(36).slice(2)}${values.length}`;
       values.push(value);
       server.rememberSecret(value, 'accessToken');
-      await server.req('POST', `/auth/api-tokens/authorize?${name}=${value}`, { body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await server.req('POST', `/auth/api-tokens/authorize?${name}=${value}`, { body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      requestIds.push(res.headers.get('x-request-id') ?? '');
     }
+    // Request lines are written in blocks: wait until every one of these requests has its line.
+    const logged = (log: string) => requestIds.every((id) => log.includes(`"requestId":"${id}"`));
+    for (const deadline = Date.now() + 5_000; !logged(server.logText()) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     const log = server.logText();
+    assert.ok(logged(log), 'each request has its line, with the parameter masked');
     for (const value of values) assert.ok(!log.includes(value), `${value} is in the log`);
   });
 });

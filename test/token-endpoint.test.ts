@@ -319,3 +319,26 @@ describe('the request log at info', () => {
     }
   });
 });
+
+describe('the request log, written in blocks', () => {
+  it('a line appears on a quiet server within a moment, and none is lost when the server stops', async () => {
+    const own = await startServer();
+    try {
+      const first = await own.req('GET', '/healthz', { root: true });
+      const firstId = first.headers.get('x-request-id') ?? '';
+      assert.ok(firstId);
+      const started = Date.now();
+      while (!own.logText().includes(`"requestId":"${firstId}"`)) {
+        assert.ok(Date.now() - started < 5_000, 'the line of a lone request appears within seconds');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await own.req('GET', '/healthz', { root: true })).headers.get('x-request-id') ?? '');
+      let log = '';
+      await own.stop({ finalLog: (text) => { log = text; } });
+      for (const id of ids) assert.ok(log.includes(`"requestId":"${id}"`), `the line of ${id}, answered just before the stop, is in the log`);
+    } finally {
+      await own.stop();
+    }
+  });
+});

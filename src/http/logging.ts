@@ -29,14 +29,43 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/** Request lines are written in blocks of about this many bytes (some 16 lines)… */
+export const REQUEST_LOG_BLOCK_BYTES = 4096;
+/** …and at least this often while any is waiting, so a quiet server's lines still appear within it. */
+export const REQUEST_LOG_FLUSH_MS = 200;
+
+export interface RequestLog {
+  readonly logger: Logger;
+  /** Resolves once every line so far is written (at shutdown; at most FLUSH_WAIT_MS). */
+  flush(): Promise<void>;
+}
+
+/** How long a shutdown waits for the request lines still to be written. */
+const FLUSH_WAIT_MS = 2000;
+
 /**
- * The logger of the one line per request (server.ts). That line holds only scalars the server
- * picks (method, the masked URL, route, status, time, caller, address), so no redaction path above
- * can match it; checking every field of every line for those paths was most of the cost of
- * logging at info on the token endpoint (bench/README.md). Anything else goes through `logger`.
+ * The logger of the one line per request (server.ts), on its own stream to the same standard
+ * output. Its lines are written in blocks: pino's default stream writes each line through libuv's
+ * thread pool, the threads that sign tokens, and at `info` that cost about a third of the token
+ * endpoint's CPU (bench/README.md). A line therefore appears within REQUEST_LOG_FLUSH_MS; a process
+ * killed outright (SIGKILL) loses at most that much of them, and every other line (warnings, errors)
+ * is written at once by `logger`. The line holds only scalars the server picks (method, the masked
+ * URL, route, status, time, caller, address), so no redaction path can match it and none is checked.
  */
-export function requestLineLogger(logger: Logger): Logger {
-  return logger.child({}, { redact: [] });
+export function createRequestLog(level: string): RequestLog {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: REQUEST_LOG_BLOCK_BYTES, periodicFlush: REQUEST_LOG_FLUSH_MS });
+  const logger = pino({ level, base: { service: 'orgauth' }, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  return {
+    logger,
+    flush: () => new Promise<void>((resolve) => {
+      // A block may be on its way through the pool: wait for it and what follows, not only what is buffered.
+      const timer = setTimeout(resolve, FLUSH_WAIT_MS);
+      stream.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
+  };
 }
 
 /** The URL with the values of credential-like query parameters replaced. */

@@ -18,7 +18,7 @@ import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, re
 import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
-import { maskedUrl, requestLineLogger } from './logging.js';
+import { maskedUrl } from './logging.js';
 import { bumpEpochsOfChangedApps } from './app-changes.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
@@ -72,7 +72,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
     done();
   });
-  const requestLog = requestLineLogger(services.logger);
+  const requestLog = services.requestLog.logger;
   app.addHook('onResponse', (request, reply, done) => {
     // requestId first: the same line request.log would write (its binding comes first).
     requestLog.info({

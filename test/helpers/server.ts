@@ -67,8 +67,8 @@ export interface TestServer {
   secrets(): ReadonlyMap<string, SecretKind>;
   /** Lines of the server log so far (stdout and stderr). */
   logText(): string;
-  /** Stops the server, scans logs and data folder for secrets, removes temp files (unless KEEP_TEST_DATA). */
-  stop(opts?: { checkSecrets?: boolean }): Promise<void>;
+  /** Stops the server, scans logs and data folder for secrets, removes temp files (unless KEEP_TEST_DATA); `finalLog` gets the whole log once the process has exited. */
+  stop(opts?: { checkSecrets?: boolean; finalLog?: (text: string) => void }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -255,7 +255,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   }
 
   let stopped = false;
-  const stop = async ({ checkSecrets = true } = {}): Promise<void> => {
+  const stop = async ({ checkSecrets = true, finalLog }: { checkSecrets?: boolean; finalLog?: (text: string) => void } = {}): Promise<void> => {
     if (stopped) return;
     stopped = true;
     if (!exited) {
@@ -266,6 +266,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       clearTimeout(timer);
     }
     fs.closeSync(outFd); fs.closeSync(errFd);
+    finalLog?.(logText());
     // On PostgreSQL the data folder is empty: scan every row of the server's database instead.
     const stored = checkSecrets && dropDatabase && env.DATABASE_URL ? await databaseText(env.DATABASE_URL).catch(() => '') : '';
     const leaks = checkSecrets ? findLeaks(logText(), dataDir, secretMap, stored) : [];
