@@ -35,6 +35,15 @@ describe('settings reader', () => {
     assert.equal(reader.read({ id: 'app-6', settings: column(20) }).accessTokenTTL, 20);
   });
 
+  it('apps with the same settings share one parse; an app changed to another app\'s settings reads those', () => {
+    const reader = createSettingsReader();
+    const shared = reader.read({ id: 'app-1', settings: column(600) });
+    assert.equal(reader.read({ id: 'app-2', settings: column(600) }), shared);
+    assert.equal(reader.read({ id: 'app-2', settings: column(900) }).accessTokenTTL, 900);
+    assert.equal(reader.read({ id: 'app-1', settings: column(900) }).accessTokenTTL, 900);
+    assert.equal(reader.read({ id: 'app-2', settings: column(600) }), shared, 'back to the shared text');
+  });
+
   it('readers made apart share nothing', () => {
     const first = createSettingsReader();
     const second = createSettingsReader();
