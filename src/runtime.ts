@@ -85,6 +85,9 @@ export interface Services {
   readonly oidc: OidcContext;
 }
 
+/** Copies of app rows the management API keeps on one SQLite node (with Redis: createEpochCopies' default). */
+export const LOCAL_MANAGEMENT_APP_COPIES = 10_000;
+
 export interface Runtime extends Services {
   close(): Promise<void>;
 }
@@ -128,7 +131,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   // Local epochs trust theirs for minutes (db/local-epochs.ts) and need no renewal.
   const renewal = redis && clients ? startClientRenewal({ cache: clients, db, generation: redis.generation, trustMs, metrics }, logger) : undefined;
   // Management requests read their epochs through Redis's gate, or the local epochs (docs/reliability.md, "Management requests").
-  const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(trustMs), apps: createEpochCopies(trustMs) } : undefined;
+  // A single SQLite node keeps fewer copies of app rows for them (~2 KB each, so about 20 MB, beside
+  // the copies client authentication keeps): the small deployment, judged on memory by bench --scale.
+  const managementAppCopies = localEpochs ? LOCAL_MANAGEMENT_APP_COPIES : undefined;
+  const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(trustMs), apps: createEpochCopies(trustMs, managementAppCopies) } : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();
