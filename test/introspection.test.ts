@@ -96,10 +96,12 @@ describe('POST /auth/introspect (RFC 7662), plain requests', () => {
   });
 
   it('an expired access token → active:false', async () => {
-    const shortLived = await createApp(server, admin.accessToken, admin.orgId, { accessTokenTTL: 1 });
+    // Two seconds: `exp` is whole seconds, so a token of one second issued late in a second can be
+    // expired by the next request.
+    const shortLived = await createApp(server, admin.accessToken, admin.orgId, { accessTokenTTL: 2 });
     const token = await serviceAccountToken(server, shortLived.clientId, shortLived.clientSecret);
     assert.equal((await introspect(server, introspector, token)).active, true, 'active while fresh');
-    await sleep(2100);
+    await sleep(3100);
     assert.deepEqual(await introspect(server, introspector, token), { active: false });
   });
 
