@@ -13,34 +13,49 @@ import {
   assertCspError, bootstrapAdmin, clientCredentials, createApp, freePort, sleep, startServer,
   type Admin, type CreatedApp, type TestServer,
 } from './helpers/index.js';
+import { suppliedSecret } from './helpers/lifecycle.js';
+import { BREAKER_OPEN_MS } from '../src/redis/connection.js';
 
 const TOKEN_BUDGET = 2;
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 const skip = hasRedisServer ? undefined : 'redis-server is not installed';
 if (skip) process.stdout.write(`# skipping the Redis outage tests: ${skip}\n`);
 
-let redisPort: number;
-let redisDir: string;
-let redis: ChildProcess | undefined;
+/** A throw-away redis-server of one describe block. */
+function throwAwayRedis() {
+  let port = 0;
+  let dir = '';
+  let child: ChildProcess | undefined;
+  return {
+    get port() { return port; },
+    get child() { return child; },
+    async start(): Promise<void> {
+      if (!port) port = await freePort();
+      if (!dir) dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-redis-'));
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+      for (let i = 0; i < 50; i++) {
+        if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG') return;
+        await sleep(100);
+      }
+      throw new Error('redis-server did not start');
+    },
+    async stop(): Promise<void> {
+      if (!child || child.exitCode !== null) return;
+      const gone = once(child, 'exit');
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await gone;
+    },
+    remove(): void {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const redis = throwAwayRedis();
 let server: TestServer;
 let admin: Admin;
 let app: CreatedApp;
-
-async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    if (spawnSync('redis-cli', ['-p', String(redisPort), 'ping']).stdout?.toString().trim() === 'PONG') return;
-    await sleep(100);
-  }
-  throw new Error('redis-server did not start');
-}
-
-async function stopRedis(): Promise<void> {
-  if (!redis || redis.exitCode !== null) return;
-  const gone = once(redis, 'exit');
-  redis.kill('SIGKILL');
-  await gone;
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -52,10 +67,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000)
 
 describe('Redis down at runtime', { skip }, () => {
   before(async () => {
-    redisPort = await freePort();
-    redisDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgauth-redis-'));
-    await startRedis();
-    server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${redisPort}`, RATE_LIMIT_TOKEN: `${TOKEN_BUDGET}/60` } });
+    await redis.start();
+    server = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, RATE_LIMIT_TOKEN: `${TOKEN_BUDGET}/60` } });
     admin = await bootstrapAdmin(server);
     app = await createApp(server, admin.accessToken, admin.orgId);
   });
@@ -64,8 +77,8 @@ describe('Redis down at runtime', { skip }, () => {
     try {
       await server?.stop();
     } finally {
-      await stopRedis();
-      if (redisDir) fs.rmSync(redisDir, { recursive: true, force: true });
+      await redis.stop();
+      redis.remove();
     }
   });
 
@@ -77,8 +90,9 @@ describe('Redis down at runtime', { skip }, () => {
 
   it('Redis hung (SIGSTOP): requests are still answered within the per-node budget, /readyz is 503; SIGCONT restores it', async () => {
     const hung = await createApp(server, admin.accessToken, admin.orgId);
-    assert.ok(redis && redis.exitCode === null);
-    redis.kill('SIGSTOP');
+    const child = redis.child;
+    assert.ok(child && child.exitCode === null);
+    child.kill('SIGSTOP');
     try {
       // Without the short command timeout and the breaker each of these waited for ioredis' own timeout;
       // the test asserts behaviour, not time: every request is answered, the per-node budget holds.
@@ -88,13 +102,13 @@ describe('Redis down at runtime', { skip }, () => {
       const ready = await server.req('GET', '/readyz', { root: true });
       assertCspError(ready, 503, { messageIncludes: ['Redis'] });
     } finally {
-      redis.kill('SIGCONT');
+      child.kill('SIGCONT');
     }
     await waitFor('/readyz 200 after SIGCONT', async () => (await server.req('GET', '/readyz', { root: true })).status === 200);
   });
 
   it('Redis gone: requests are still served within the per-node budget, /readyz is 503, a warning is logged', async () => {
-    await stopRedis();
+    await redis.stop();
     const other = await createApp(server, admin.accessToken, admin.orgId);
     for (let i = 0; i < TOKEN_BUDGET; i++) {
       const res = await clientCredentials(server, other.clientId, other.clientSecret);
@@ -108,10 +122,75 @@ describe('Redis down at runtime', { skip }, () => {
   });
 
   it('Redis back: the node reconnects by itself and enforces the budget again', async () => {
-    await startRedis();
+    await redis.start();
     await waitFor('/readyz 200 after Redis restarted', async () => (await server.req('GET', '/readyz', { root: true })).status === 200);
     const fresh = await createApp(server, admin.accessToken, admin.orgId);
     for (let i = 0; i < TOKEN_BUDGET; i++) assert.equal((await clientCredentials(server, fresh.clientId, fresh.clientSecret)).status, 200);
     assertCspError(await clientCredentials(server, fresh.clientId, fresh.clientSecret), 429);
   });
+});
+
+// The failed-authentication budget is exact per window across a Redis pause (docs/reliability.md,
+// "The failure budget in one round trip"): what this node checked on its own while Redis did not
+// answer still counts once Redis answers again, for both ways a secret is checked (HMAC at once,
+// Argon2 under a reservation).
+describe('failed client authentications checked while Redis was away', { skip }, () => {
+  const FAILURES = 3;
+  const shared = throwAwayRedis();
+  let node: TestServer;
+  let owner: Admin;
+  let addresses = 0;
+  const nextAddress = () => `198.51.100.${++addresses}`;
+  const token = (from: string, clientId: string, secret: string) => {
+    node.rememberSecret(secret, 'clientSecret');
+    return node.req('POST', '/auth/token', {
+      form: { grant_type: 'client_credentials' },
+      headers: { authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64'), 'x-forwarded-for': from },
+    });
+  };
+
+  before(async () => {
+    await shared.start();
+    node = await startServer({
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${shared.port}`, RATE_LIMIT_AUTH_FAILURES: `${FAILURES}/60`, RATE_LIMIT_TOKEN: '1000/60',
+        ORGAUTH_TRUST_PROXY: '127.0.0.1,::1',
+      },
+    });
+    owner = await bootstrapAdmin(node);
+  });
+
+  after(async () => {
+    try {
+      await node?.stop();
+    } finally {
+      await shared.stop();
+      shared.remove();
+    }
+  });
+
+  for (const kind of ['generated', 'caller-supplied'] as const) {
+    it(`${kind} secret: the failures checked during the pause still count after it — no fresh budget of guesses`, async () => {
+      const target = await createApp(node, owner.accessToken, owner.orgId, kind === 'generated' ? {} : { secret: suppliedSecret('away') });
+      const from = nextAddress();
+      const child = shared.child;
+      assert.ok(child && child.exitCode === null);
+      child.kill('SIGSTOP');
+      const during: number[] = [];
+      try {
+        for (let i = 0; i < FAILURES + 1; i++) during.push((await token(from, target.clientId, `Wrong!during-${i}`)).status);
+      } finally {
+        child.kill('SIGCONT');
+      }
+      assert.deepEqual(during, [...Array(FAILURES).fill(401), 429], 'the per-node budget while Redis is hung');
+      await waitFor('/readyz 200 after SIGCONT', async () => (await node.req('GET', '/readyz', { root: true })).status === 200);
+      // Until the breaker closes, requests would still go to the per-node budget only.
+      await sleep(BREAKER_OPEN_MS + 300);
+      const afterwards: number[] = [];
+      for (let i = 0; i < FAILURES + 2; i++) afterwards.push((await token(from, target.clientId, `Wrong!after-${i}`)).status);
+      assert.deepEqual(afterwards, Array(FAILURES + 2).fill(429), 'Redis back: the window\'s failures are already spent');
+      assertCspError(await token(from, target.clientId, target.clientSecret), 429, { oauthError: 'invalid_request' });
+      assert.equal((await token(nextAddress(), target.clientId, target.clientSecret)).status, 200, 'the client itself, from its own address, is untouched');
+    });
+  }
 });

@@ -6,8 +6,10 @@
 // attempts wait for one of those to settle instead of being checked at once. A success frees its
 // place and is never counted, so a burst of right secrets is only queued, never refused; a burst of
 // wrong ones gets exactly `max` checks. In Redis when configured and answering (one budget for all
-// nodes), else in this process (the per-node fallback). This node mirrors its own Redis reservations
-// and failures in memory, so falling back mid-window keeps counting what the node already checked.
+// nodes), else in this process (the per-node fallback). This node's memory holds every check it
+// made — its Redis reservations and failures mirrored, and those it made alone while Redis did not
+// answer — and a check needs a place in both: falling back mid-window keeps counting what the node
+// already checked, and Redis answering again does not open a fresh budget over what it never learnt.
 import { randomBytes } from 'node:crypto';
 import type { RateBudget } from '../config.js';
 import type { RedisLink } from '../redis/connection.js';
@@ -24,8 +26,20 @@ export type ReserveResult =
   /** Over budget: refuse for this many seconds. */
   | { readonly retryAfter: number };
 
+/** What this node's memory alone says of a key. */
+export type CountHere =
+  /** Its failures spend the budget. */
+  | { readonly retryAfter: number }
+  /** `full`: its failures and its checks in flight fill the budget. */
+  | { readonly full: boolean };
+
 export interface FailureBudget {
   reserve(key: string): Promise<ReserveResult>;
+  /**
+   * This node's count of `key`, for the token path's one round trip, which counts in Redis alone:
+   * it holds the failures this node checked while Redis did not answer, which Redis never learns.
+   */
+  countHere(key: string): CountHere;
   /**
    * A failure the shared budget already counted without a reservation (the token path's one-round-trip
    * script): mirrored in this node's memory like a reservation, so a fallback mid-window keeps it.
@@ -41,9 +55,14 @@ type TryResult = { readonly reserved: Reservation } | { readonly wait: true } | 
 
 interface FailureStore {
   tryReserve(key: string): Promise<TryResult | undefined>;
-  /** Counts a reservation another store granted (the memory mirror of a Redis reservation). */
-  mirror?(key: string): Reservation;
   settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
+}
+
+interface MemoryFailureStore extends FailureStore {
+  tryReserve(key: string): Promise<TryResult>;
+  /** Counts a reservation Redis granted without asking this store (the GATE script's failures). */
+  mirror(key: string): Reservation;
+  countHere(key: string): CountHere;
 }
 
 /** How long an attempt waits for a place before it is refused (a stuck place expires with its window). */
@@ -77,18 +96,24 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
     async reserve(key) {
       const deadline = Date.now() + MAX_WAIT_MS;
       for (;;) {
-        const shared = primary && await primary.tryReserve(key);
-        const result = shared ?? await memory.tryReserve(key) as TryResult;
-        if ('reserved' in result && result.reserved.store === 'redis') {
-          return { reserved: { ...result.reserved, mirror: memory.mirror!(key) } };
+        const here = await memory.tryReserve(key);
+        if ('retryAfter' in here) return here;
+        if ('reserved' in here) {
+          const shared = primary && await primary.tryReserve(key);
+          // Redis did not answer (or is not used): this node's place alone.
+          if (!shared) return here;
+          if ('reserved' in shared && shared.reserved.store === 'redis') return { reserved: { ...shared.reserved, mirror: here.reserved } };
+          // Not a settled check: nobody waits on it, so no one is woken.
+          await memory.settle(key, here.reserved, false);
+          if ('retryAfter' in shared) return shared;
         }
-        if (!('wait' in result)) return result;
         if (Date.now() >= deadline) return { retryAfter: 1 };
         await nextSettle(key);
       }
     },
+    countHere: (key) => memory.countHere(key),
     mirrorFailure(key) {
-      void memory.settle(key, memory.mirror!(key), true);
+      void memory.settle(key, memory.mirror(key), true);
     },
     async settle(key, reservation, failed) {
       try {
@@ -115,7 +140,7 @@ export function windowIdSource(kind: string): () => string {
   return () => `${tag}.${Date.now()}.${kind}${++count}`;
 }
 
-function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore {
+function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): MemoryFailureStore {
   let windowCount = 0;
   interface Window { failures: number; pending: number; resetAt: number; id: string }
   const windows = new Map<string, Window>();
@@ -137,7 +162,15 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore 
     windows.set(key, entry);
     return entry;
   };
+  const retryAfter = (entry: Window, now: number) => Math.max(1, Math.ceil((entry.resetAt - now) / 1000));
   return {
+    countHere(key) {
+      const now = Date.now();
+      const entry = live(key, now);
+      if (!entry) return { full: false };
+      if (entry.failures >= budget.max) return { retryAfter: retryAfter(entry, now) };
+      return { full: entry.failures + entry.pending >= budget.max };
+    },
     mirror(key) {
       const now = Date.now();
       const entry = live(key, now) ?? open(key, now);
@@ -147,7 +180,7 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): FailureStore 
     async tryReserve(key) {
       const now = Date.now();
       const entry = live(key, now) ?? open(key, now);
-      if (entry.failures >= budget.max) return { retryAfter: Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) };
+      if (entry.failures >= budget.max) return { retryAfter: retryAfter(entry, now) };
       if (entry.failures + entry.pending >= budget.max) return { wait: true };
       entry.pending += 1;
       return { reserved: { window: entry.id, store: 'memory' } };
@@ -211,7 +244,7 @@ function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: ()
         return undefined;
       }
       const [outcome, waitMs, window] = reply;
-      // The mirror is filled in by createFailureBudget.
+      // The mirror is filled in by createFailureBudget with this node's own place.
       if (outcome === 1) return { reserved: { window, store: 'redis', mirror: { window: '', store: 'memory' } } };
       if (outcome === 2) return { wait: true };
       return { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };

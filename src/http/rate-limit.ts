@@ -221,7 +221,10 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       },
       async decide(appId, outcome, condition) {
         gated.add(request);
-        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition) : undefined;
+        // This node's own failures first: those it checked while Redis did not answer are not in Redis.
+        const here = failures.countHere(keys.failures);
+        if ('retryAfter' in here) throw refuse(metrics, 'auth_failures', failures.budget, here.retryAfter);
+        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition, here.full) : undefined;
         if (answer === undefined && localEpochs) {
           // Read before anything is answered, as the Redis script reads it: introspection trusts its
           // memory of tokens not denied under this value only.
@@ -325,6 +328,7 @@ type ScriptAnswer = { readonly revocations: string } & (
 // window ms, [5] token max, [6] failure window ms, [7] failure max, [8] id of a new failure window,
 // [9] epoch lifetime ms. KEYS[5]: the revocations epoch, read for introspection (created from ARGV[10]
 // when missing: it is read before the database, so a value created here can tag what is read next).
+// ARGV[11]: '1' when this node's own failures and checks in flight fill the failure budget.
 // Replies {kind, a, b, created, revocations}: 3 stale (b: the epoch or ''), 0 refused (a: ms left,
 // b: budget), 2 wait (the failure budget is full of checks in flight), 4 failure counted, 1 counted
 // (a: count, b: ms left).
@@ -355,7 +359,7 @@ if f >= fmax then
   return {0, t, 'auth_failures', created, r}
 end
 if ARGV[3] == '0' then
-  if f + tonumber(redis.call('HGET', KEYS[3], 'p') or '0') >= fmax then return {2, 0, '', created, r} end
+  if ARGV[11] == '1' or f + tonumber(redis.call('HGET', KEYS[3], 'p') or '0') >= fmax then return {2, 0, '', created, r} end
   if redis.call('EXISTS', KEYS[3]) == 0 then
     redis.call('HSET', KEYS[3], 'w', ARGV[8])
     redis.call('PEXPIRE', KEYS[3], ARGV[6])
@@ -380,14 +384,15 @@ function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget
   const failureWindowMs = String(authFailures.windowSeconds * 1000);
   const key = (name: string, id: string) => `${redis.prefix}rl:${name}:${id}`;
   const newWindowId = windowIdSource('g');
-  return async (keys: { address: string; failures: string }, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition): Promise<ScriptAnswer | undefined> => {
+  /** `fullHere`: this node's failures and checks in flight fill the failure budget (a failure then waits for a place). */
+  return async (keys: { address: string; failures: string }, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition, fullHere: boolean): Promise<ScriptAnswer | undefined> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => script(client, [
       epochKey(redis, appId ?? ''), key('token', keys.address), key('auth_failures', keys.failures), key('token', `client:${appId ?? ''}`),
       revocationsEpochKey(redis),
     ], [
       condition.epoch ?? '', appId !== undefined ? condition.createEpoch ?? '' : '', outcome === 'authenticated' && appId !== undefined ? '1' : '0',
       tokenWindowMs, String(token.max), failureWindowMs, String(authFailures.max), newWindowId(), String(EPOCH_TTL_MS),
-      uniqueEpoch(),
+      uniqueEpoch(), fullHere ? '1' : '0',
     ]) as Promise<[number, number, string, number, string]>);
     if (!reply) {
       metrics.rateLimitStoreFailed('token');

@@ -88,3 +88,80 @@ describe('failed-authentication budget (in process)', () => {
     assert.ok('retryAfter' in await budget.reserve('app|1.2.3.4'), 'two failures in the new window');
   });
 });
+
+/**
+ * A stand-in for the Redis link with the RESERVE and SETTLE scripts' rules over a map (no expiry:
+ * these tests stay within one window). A command `answers()` does not answer times out: it ran late
+ * or never reached Redis, by `runsLate`, and the caller gets no answer, as with the real link.
+ */
+function fakeRedis(answers: () => boolean, runsLate: () => boolean) {
+  const hashes = new Map<string, { f: number; p: number; w: string }>();
+  const run = (script: string, key: string, args: string[]): unknown => {
+    const h = hashes.get(key);
+    if (script.includes("'p', 1)")) {
+      const [, max, newWindow] = args;
+      const f = h?.f ?? 0;
+      const p = h?.p ?? 0;
+      if (f >= Number(max)) return [0, 30_000, ''];
+      if (f + p >= Number(max)) return [2, 0, ''];
+      const entry = h ?? { f: 0, p: 0, w: newWindow! };
+      entry.p += 1;
+      hashes.set(key, entry);
+      return [1, 0, entry.w];
+    }
+    const [window, failed, , newWindow] = args;
+    if (h && h.w === window && h.p > 0) h.p -= 1;
+    if (failed === '1') {
+      const entry = hashes.get(key) ?? { f: 0, p: 0, w: newWindow! };
+      entry.f += 1;
+      hashes.set(key, entry);
+    }
+    return 0;
+  };
+  const link = {
+    prefix: 'test:',
+    async budgetCommand<T>(_topic: string, command: (client: unknown) => Promise<T>): Promise<T | undefined> {
+      await new Promise((resolve) => setImmediate(resolve));
+      const client = { eval: async (script: string, _n: number, key: string, ...args: string[]) => run(script, key, args) };
+      if (answers()) return command(client);
+      if (runsLate()) void command(client);
+      return undefined;
+    },
+  };
+  return { link, hashes };
+}
+
+describe('failed-authentication budget with Redis that does not always answer', () => {
+  const budgetWith = (link: ReturnType<typeof fakeRedis>['link'], max: number) =>
+    createFailureBudget({ max, windowSeconds: 60 }, link as unknown as Parameters<typeof createFailureBudget>[1], ignoreMetrics);
+
+  it('failures this node checked while Redis did not answer still count once it answers again', async () => {
+    let answering = false;
+    const { link, hashes } = fakeRedis(() => answering, () => false);
+    const budget = budgetWith(link, 3);
+    await fail(budget, 'app|1.2.3.4', 3);
+    answering = true;
+    assert.ok('retryAfter' in await budget.reserve('app|1.2.3.4'), 'Redis alone knows no failure; this node knows three');
+    assert.equal(hashes.size, 0, 'refused on this node\'s count, without asking Redis');
+    assert.deepEqual(budget.countHere('app|1.2.3.4'), { retryAfter: 60 });
+  });
+
+  it('a burst of wrong secrets gets exactly the budget of checks while Redis answers, stalls and answers again', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      // A small deterministic generator: each seed is a different pattern of answers.
+      let state = seed;
+      const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+      const { link } = fakeRedis(() => random() > 0.3, () => random() < 0.5);
+      const budget = budgetWith(link, 5);
+      let checked = 0;
+      await Promise.all(Array.from({ length: 200 }, async () => {
+        const result = await budget.reserve('app|6.6.6.6');
+        if (!('reserved' in result)) return;
+        checked += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        await budget.settle('app|6.6.6.6', result.reserved, true);
+      }));
+      assert.equal(checked, 5, `seed ${seed}`);
+    }
+  });
+});
