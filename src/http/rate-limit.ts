@@ -17,7 +17,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ClientGate, EpochCondition, KnownOutcome } from '../tokens/client-gate.js';
 import { addressKey, callerKey, claimedClientId, clientKey, unauthenticatedKey } from './rate-limit-keys.js';
 import type { Services } from '../runtime.js';
-import { createWindowCounter, type WindowCount, type WindowCounter } from './window-counter.js';
+import { createWindowCounter, type LocalWindowCounter, type WindowCount, type WindowCounter } from './window-counter.js';
 import type { RedisLink } from '../redis/connection.js';
 import { defineScript } from '../redis/scripts.js';
 import { epochKey, EPOCH_TTL_MS, membersEpochKey, revocationsEpochKey, uniqueEpoch } from '../redis/app-epochs.js';
@@ -198,6 +198,13 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       if (spent.count >= budget.max) throw refuse(metrics, 'token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
     };
     const countAuthenticated = (appId: string) => countAgainst(counter, metrics, 'token', budget, `client:${appId}`, reply);
+    // perNode's answer for a success when every count is this process's and no check in flight
+    // fills the failure budget (a success then needs no place in it): the same rules, no promise.
+    const countSuccessHere = (local: LocalWindowCounter, appId: string): void => {
+      const spent = local.peek(keys.address);
+      if (spent.count >= budget.max) throw refuse(metrics, 'token', budget, Math.max(1, Math.ceil(spent.resetMs / 1000)));
+      answerCount(local.hit(`client:${appId}`), metrics, 'token', budget, reply);
+    };
     const perNode = async (appId: string | undefined, outcome: KnownOutcome): Promise<void> => {
       await addressSpent();
       if (outcome === 'failed' || appId === undefined) return countFailure();
@@ -222,9 +229,9 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
       async decide(appId, outcome, condition) {
         gated.add(request);
         // This node's own failures first: those it checked while Redis did not answer are not in Redis.
-        const here = failures.countHere(keys.failures);
-        if ('retryAfter' in here) throw refuse(metrics, 'auth_failures', failures.budget, here.retryAfter);
-        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition, here.full) : undefined;
+        const failuresHere = failures.countHere(keys.failures);
+        if ('retryAfter' in failuresHere) throw refuse(metrics, 'auth_failures', failures.budget, failuresHere.retryAfter);
+        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition, failuresHere.full) : undefined;
         if (answer === undefined && localEpochs) {
           // Read before anything is answered, as the Redis script reads it: introspection trusts its
           // memory of tokens not denied under this value only.
@@ -234,7 +241,8 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
             const epoch = localEpochs.app(appId, version);
             if (epoch !== condition.epoch) return { stale: true, epoch, revocations };
           }
-          await perNode(appId, outcome);
+          if (counter.here && outcome === 'authenticated' && appId !== undefined && !failuresHere.full) countSuccessHere(counter.here, appId);
+          else await perNode(appId, outcome);
           return { stale: false, createdEpoch: false, revocations };
         }
         if (answer === undefined) {
@@ -297,7 +305,11 @@ function failureKey(request: FastifyRequest): string {
 
 /** Counts one request against `key`: 429 past the budget, else the RateLimit-* headers. */
 async function countAgainst(counter: WindowCounter, metrics: Metrics, name: BudgetName, budget: RateBudget, key: string, reply: FastifyReply): Promise<void> {
-  const { count, resetMs } = await counter.hit(key);
+  answerCount(await counter.hit(key), metrics, name, budget, reply);
+}
+
+/** A request's count including it: 429 past the budget, else the RateLimit-* headers. */
+function answerCount({ count, resetMs }: WindowCount, metrics: Metrics, name: BudgetName, budget: RateBudget, reply: FastifyReply): void {
   const reset = Math.max(1, Math.ceil(resetMs / 1000));
   if (count > budget.max) throw refuse(metrics, name, budget, reset);
   setRateLimitHeaders(reply, budget, count, reset);

@@ -15,15 +15,23 @@ export interface WindowCounter {
   hit(key: string): Promise<WindowCount>;
   /** The count so far, without counting. */
   peek(key: string): Promise<WindowCount>;
+  /** Present when the counts live in this process alone (no Redis): the same answers without a promise. */
+  readonly here?: LocalWindowCounter;
+}
+
+export interface LocalWindowCounter {
+  hit(key: string): WindowCount;
+  peek(key: string): WindowCount;
 }
 
 export function createWindowCounter(name: string, budget: RateBudget, redis: RedisLink | undefined, metrics: Metrics): WindowCounter {
   const local = memoryCounter(budget);
-  return redis ? redisCounter(name, budget, redis, local, metrics) : local;
+  if (redis) return redisCounter(name, budget, redis, local, metrics);
+  return { hit: async (key) => local.hit(key), peek: async (key) => local.peek(key), here: local };
 }
 
 /** In-process windows; an idle key is forgotten, and made-up keys cannot grow the map without bound. */
-function memoryCounter(budget: RateBudget, maxKeys = 50_000): WindowCounter {
+function memoryCounter(budget: RateBudget, maxKeys = 50_000): LocalWindowCounter {
   const windows = new Map<string, { count: number; resetAt: number }>();
   const live = (key: string, now: number) => {
     const entry = windows.get(key);
@@ -34,7 +42,7 @@ function memoryCounter(budget: RateBudget, maxKeys = 50_000): WindowCounter {
     return entry;
   };
   return {
-    async hit(key) {
+    hit(key) {
       const now = Date.now();
       let entry = live(key, now);
       if (!entry) {
@@ -48,7 +56,7 @@ function memoryCounter(budget: RateBudget, maxKeys = 50_000): WindowCounter {
       entry.count += 1;
       return { count: entry.count, resetMs: entry.resetAt - now };
     },
-    async peek(key) {
+    peek(key) {
       const now = Date.now();
       const entry = live(key, now);
       return entry ? { count: entry.count, resetMs: entry.resetAt - now } : { count: 0, resetMs: budget.windowSeconds * 1000 };
@@ -68,10 +76,10 @@ local t = redis.call('PTTL', KEYS[1])
 if t < 0 then t = tonumber(ARGV[1]) end
 return {c, t}`;
 
-function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallback: WindowCounter, metrics: Metrics): WindowCounter {
+function redisCounter(name: string, budget: RateBudget, redis: RedisLink, fallback: LocalWindowCounter, metrics: Metrics): WindowCounter {
   const windowMs = String(budget.windowSeconds * 1000);
   const redisKey = (key: string) => `${redis.prefix}rl:${name}:${key}`;
-  const run = async (script: string, key: string, orElse: () => Promise<WindowCount>): Promise<WindowCount> => {
+  const run = async (script: string, key: string, orElse: () => WindowCount): Promise<WindowCount> => {
     const reply = await redis.budgetCommand('rate-limit', (client) => client.eval(script, 1, redisKey(key), windowMs) as Promise<[number, number]>);
     if (!reply) {
       metrics.rateLimitStoreFailed(name);
