@@ -98,6 +98,8 @@ const ORGAUTH_WORKLOADS: Record<string, readonly string[]> = {
 
 /** Counted for calls per request (issue: one Redis round trip and no database read per token). */
 const CALLS_COUNTED = new Set(['client_credentials', 'introspect', 'get_app']);
+/** Workloads over many apps, whose run each node's copies are filled for first (one request per app). */
+const WARMED = new Set(['client_credentials', 'introspect', 'get_app']);
 
 export function orgauthWorkloadsOf(d: OrgauthDeployment): Workload[] {
   const { seeded } = d;
@@ -124,7 +126,7 @@ export function orgauthWorkloadsOf(d: OrgauthDeployment): Workload[] {
     if (!requests) return [];
     // A node serving these apps all the time holds a copy of each; a 10 s run at ~2 000/s reaches each
     // of 18 000 apps about once, so without this the run would measure filling the copies.
-    const warm = name === 'client_credentials'
+    const warm = WARMED.has(name)
       ? async () => {
         const each = await requests();
         for (const node of d.nodes) {

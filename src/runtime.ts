@@ -27,7 +27,10 @@ import { subscribeToKeyChanges } from './redis/key-events.js';
 import { createEpochBumper, type EpochBumper } from './redis/app-epochs.js';
 import { createLocalEpochs, LOCAL_TRUST_MS, type LocalEpochs } from './db/local-epochs.js';
 import { createClientCache, type ClientCache } from './tokens/client-cache.js';
-import { startClientRenewal } from './tokens/client-renewal.js';
+import { renewableClientCopies } from './tokens/client-renewal.js';
+import { renewableManagementCopies } from './tokens/management-renewal.js';
+import { startCopyRenewal } from './redis/copy-renewal.js';
+import { renewableDenials } from './revocation/denial-renewal.js';
 import { createDenialCache, type DenialCache } from './revocation/denial-cache.js';
 import { createEpochCopies } from './redis/epoch-trust.js';
 import type { ManagementCopies } from './tokens/caller.js';
@@ -127,14 +130,18 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const trustMs = localEpochs ? LOCAL_TRUST_MS : cacheMs;
   const clients = (redis || localEpochs) && cacheMs > 0 ? createClientCache(trustMs) : undefined;
   const denials = clients ? createDenialCache(trustMs) : undefined;
-  // With Redis, copies last the short trust period: the ones in use are read again before they expire.
-  // Local epochs trust theirs for minutes (db/local-epochs.ts) and need no renewal.
-  const renewal = redis && clients ? startClientRenewal({ cache: clients, db, generation: redis.generation, trustMs, metrics }, logger) : undefined;
   // Management requests read their epochs through Redis's gate, or the local epochs (docs/reliability.md, "Management requests").
   // A single SQLite node keeps fewer copies of app rows for them (~2 KB each, so about 20 MB, beside
   // the copies client authentication keeps): the small deployment, judged on memory by bench --scale.
   const managementAppCopies = localEpochs ? LOCAL_MANAGEMENT_APP_COPIES : undefined;
   const managementCopies: ManagementCopies | undefined = clients ? { members: createEpochCopies(trustMs), apps: createEpochCopies(trustMs, managementAppCopies) } : undefined;
+  // With Redis, copies last the short trust period: the ones in use are read again before they expire.
+  // Local epochs trust theirs for minutes (db/local-epochs.ts) and need no renewal.
+  const renewal = redis && clients && managementCopies && denials
+    ? startCopyRenewal([
+      renewableClientCopies(clients, db, metrics), ...renewableManagementCopies(managementCopies, db, metrics), renewableDenials(denials, db, metrics),
+    ], redis.generation, trustMs, logger)
+    : undefined;
   const epochs = createEpochBumper(redis, cacheMs, config.testFaults, localEpochs);
   const accessTokens = createAccessTokenVerifier(keys, config.issuer);
   const passwords = createPasswordChecker();

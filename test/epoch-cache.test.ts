@@ -83,11 +83,19 @@ function databaseQueriesIn(text: string): Record<string, number> {
   return counts;
 }
 
-/** orgauth_client_copies_total by event (served, read, renewed, dropped), and the renewal passes' statements as `renewalReads`. */
+/**
+ * orgauth_client_copies_total by event (served, read, renewed, dropped); orgauth_copy_renewals_total
+ * as `management_apps.renewed`, `not_denied.dropped`, …; and every renewal pass's statements as `renewalReads`.
+ */
 function copyCountersIn(text: string): Record<string, number> {
-  const counts: Record<string, number> = { served: 0, read: 0, renewed: 0, dropped: 0 };
+  const counts: Record<string, number> = { served: 0, read: 0, renewed: 0, dropped: 0, 'management_apps.renewed': 0, 'memberships.renewed': 0, 'not_denied.renewed': 0 };
   for (const match of text.matchAll(/^orgauth_client_copies_total\{event="(\w+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
-  counts.renewalReads = Number(/^orgauth_client_copy_renewal_reads_total (\d+)/m.exec(text)?.[1] ?? 0);
+  let managementStatements = 0;
+  for (const match of text.matchAll(/^orgauth_copy_renewals_total\{copies="(\w+)",event="(\w+)"\} (\d+)/gm)) {
+    if (match[2] === 'statement') managementStatements += Number(match[3]);
+    else counts[`${match[1]}.${match[2]}`] = Number(match[3]);
+  }
+  counts.renewalReads = Number(/^orgauth_client_copy_renewal_reads_total (\d+)/m.exec(text)?.[1] ?? 0) + managementStatements;
   return counts;
 }
 
@@ -525,6 +533,54 @@ describe('several nodes: the epoch cache', { skip }, () => {
       for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
       assert.deepEqual(tally, { evalsha: STEADY_REQUESTS }, 'one script call per GET app and nothing else');
       assert.equal(after - before, 0, 'no database read per GET app');
+    });
+
+    it('copies in use are renewed: a person reading an app every 300 ms for three trust periods reads the database only in renewal passes', async () => {
+      const { user, app } = await memberReading();
+      const before = await copyCounters(nodeB);
+      const readsBefore = await readsOutsideRenewal(nodeB);
+      const until = performance.now() + 3 * CACHE_SECONDS * 1000;
+      while (performance.now() < until) {
+        await readsApp(nodeB, user.accessToken, app.clientId);
+        await sleep(300);
+      }
+      const after = await copyCounters(nodeB);
+      assert.equal(await readsOutsideRenewal(nodeB) - readsBefore, 0, `no GET read the database: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+      for (const family of ['management_apps', 'memberships', 'not_denied']) {
+        assert.ok(after[`${family}.renewed`]! - before[`${family}.renewed`]! >= 2, `${family} renewed at least once per trust period: ${JSON.stringify(after)}`);
+      }
+    });
+
+    it('a renewed copy holds what the database holds: an app renamed directly in the database (no bump) shows through node B within the trust period, though its copy is kept in use', async () => {
+      const { user, app } = await memberReading();
+      await queryDatabase(backend.databaseUrl, 'UPDATE oauth_apps SET display_name = $1 WHERE id = $2', ['renamed behind its back', app.clientId]);
+      const changedAt = performance.now();
+      let seenAt: number | undefined;
+      while (performance.now() - changedAt < 2 * CACHE_SECONDS * 1000 + 1000) {
+        const shown = (await readsApp(nodeB, user.accessToken, app.clientId)).displayName;
+        if (shown === 'renamed behind its back') seenAt ??= performance.now();
+        else assert.equal(seenAt, undefined, 'once shown, shown at every later request');
+        await sleep(200);
+      }
+      assert.ok(seenAt !== undefined && seenAt - changedAt <= CACHE_SECONDS * 1000 + 300, `shown ${seenAt === undefined ? 'never' : `${Math.round(seenAt - changedAt)} ms after the change`}`);
+    });
+
+    it('a token denied directly in the database (no bump) is refused through node B within the trust period, though the memory of it is kept in use', async () => {
+      const { user, app } = await memberReading();
+      const jti = JSON.parse(Buffer.from(user.accessToken.split('.')[1]!, 'base64url').toString()).jti as string;
+      await queryDatabase(backend.databaseUrl, 'INSERT INTO token_denylist (kind, value, expires_at) VALUES ($1, $2, $3)', ['jti', jti, Math.floor(Date.now() / 1000) + 3600]);
+      const deniedAt = performance.now();
+      let refusedAt: number | undefined;
+      while (performance.now() - deniedAt < 2 * CACHE_SECONDS * 1000 + 1000) {
+        const res = await getApp(nodeB, user.accessToken, app.clientId);
+        if (res.status === 200) assert.equal(refusedAt, undefined, 'once refused, refused at every later request');
+        else {
+          assertCspError(res, 401);
+          refusedAt ??= performance.now();
+        }
+        await sleep(200);
+      }
+      assert.ok(refusedAt !== undefined && refusedAt - deniedAt <= CACHE_SECONDS * 1000 + 300, `refused ${refusedAt === undefined ? 'never' : `${Math.round(refusedAt - deniedAt)} ms after the denial`}`);
     });
 
     for (const [how, node] of [['Redis up, through node A', () => nodeA], ['the bump lost, through node C', () => nodeLosing]] as const) {

@@ -35,6 +35,18 @@ export async function findMembership(db: Queryable, orgId: string, username: str
     .where('org_id', '=', orgId).where('username', '=', username).executeTakeFirst();
 }
 
+/** The memberships of these (organization, username) pairs (renewal of copies in use: up to a few hundred at once). */
+export async function findMemberships(db: Queryable, pairs: readonly { readonly orgId: string; readonly username: string }[]): Promise<MembershipRow[]> {
+  if (pairs.length === 0) return [];
+  // Two IN lists, not one OR per pair: SQLite bounds the depth of an expression tree.
+  const wanted = new Set(pairs.map((p) => `${p.orgId} ${p.username}`));
+  const rows = await db.selectFrom('memberships').selectAll()
+    .where('org_id', 'in', [...new Set(pairs.map((p) => p.orgId))])
+    .where('username', 'in', [...new Set(pairs.map((p) => p.username))])
+    .execute();
+  return rows.filter((row) => wanted.has(`${row.org_id} ${row.username}`));
+}
+
 export async function insertApiToken(db: Queryable, row: ApiTokenRow): Promise<void> {
   await db.insertInto('api_tokens').values(row).execute();
 }

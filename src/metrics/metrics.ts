@@ -11,6 +11,9 @@ export interface HttpResponseLabels {
   readonly status: string;
 }
 
+/** Copies renewed while in use, beside client authentication's (counted by clientCopies). */
+export type RenewedCopies = 'management_apps' | 'memberships' | 'not_denied';
+
 export interface Metrics {
   httpResponse(labels: HttpResponseLabels, seconds: number): void;
   /** An access token was issued, by grant (client_credentials, api_token). */
@@ -32,8 +35,14 @@ export interface Metrics {
    * copy or `read` from the database; per copy, `renewed` or `dropped` (its app gone) by a renewal pass.
    */
   clientCopies(event: 'served' | 'read' | 'renewed' | 'dropped', count?: number): void;
-  /** One statement of a renewal pass (tokens/client-renewal.ts), which reads up to 500 apps. */
+  /** One statement of a renewal pass (redis/copy-renewal.ts), which reads up to 500 apps. */
   clientCopyRenewalRead(): void;
+  /**
+   * Renewal passes (redis/copy-renewal.ts) over the management API's copies of apps and memberships
+   * and the memory of tokens not denied: each `statement` (up to 500 keys), the copies `renewed` and
+   * those `dropped` (row gone, or token denied).
+   */
+  copyRenewal(copies: RenewedCopies, event: 'statement' | 'renewed' | 'dropped', count?: number): void;
   /** Background work ran on the event loop from `startMs` (performance.now()) for `ms`: no request was served meanwhile. */
   loopWork(kind: LoopWork, startMs: number, ms: number): void;
 }
@@ -134,6 +143,13 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
     registers: [registry],
   });
 
+  const copyRenewals = new Counter({
+    name: 'orgauth_copy_renewals_total',
+    help: 'Renewal passes over copies in use (management_apps, memberships, not_denied): statements (each up to 500 keys), copies renewed, copies dropped (row gone or token denied)',
+    labelNames: ['copies', 'event'] as const,
+    registers: [registry],
+  });
+
   const loopWork = new Histogram({
     name: 'orgauth_event_loop_work_seconds',
     help: 'Background work run on the event loop in one go, during which no request is served, by kind (usage_flush: one step of the lastUsedAt writes; housekeeping: one purge)',
@@ -156,6 +172,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
     databaseQuery: (statement, outcome) => databaseQueries.inc({ statement, outcome }),
     clientCopies: (event, count = 1) => clientCopies.inc({ event }, count),
     clientCopyRenewalRead: () => clientCopyRenewalReads.inc(),
+    copyRenewal: (copies, event, count = 1) => copyRenewals.inc({ copies, event }, count),
     loopWork(kind, startMs, ms) {
       loopWork.observe({ kind }, ms / 1000);
       stops?.work(kind, startMs, ms);
@@ -176,5 +193,6 @@ export const ignoreMetrics: Metrics = {
   databaseQuery: () => {},
   clientCopies: () => {},
   clientCopyRenewalRead: () => {},
+  copyRenewal: () => {},
   loopWork: () => {},
 };

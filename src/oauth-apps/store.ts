@@ -31,6 +31,13 @@ export async function findAppById(db: Queryable, id: string): Promise<AppRow | u
   return appById.first(db, id);
 }
 
+/** The rows of these apps, by id (renewal of copies in use: up to a few hundred ids at once). */
+export async function findAppsByIds(db: Queryable, ids: readonly string[]): Promise<Map<string, AppRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('oauth_apps').selectAll().where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 export async function findAppInOrg(db: Queryable, orgId: string, id: string): Promise<AppRow | undefined> {
   return db.selectFrom('oauth_apps').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
 }

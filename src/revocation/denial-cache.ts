@@ -2,7 +2,10 @@
 // management API need no denylist read in the steady state (docs/reliability.md, "Introspection:
 // the revocations epoch"). Trusted by the rule of every epoch copy (redis/epoch-trust.ts) with the
 // revocations epoch as the epoch.
-import { createEpochCopies, trustClock, type EpochSeen } from '../redis/epoch-trust.js';
+import { createEpochCopies, trustClock, type EpochCopies, type EpochSeen } from '../redis/epoch-trust.js';
+
+import type { DenylistKind } from '../db/schema.js';
+import { denylistEntryKey, type DenylistEntry } from './denylist.js';
 
 export type { EpochSeen } from '../redis/epoch-trust.js';
 
@@ -13,9 +16,24 @@ export interface DenialCache {
   rememberNotDenied(key: string, seen: EpochSeen): void;
   /** The epoch under which `key` is remembered as not denied, while the generation and the trust period allow. */
   epochOf(key: string, generation: number): string | undefined;
+  /** The memory itself, for the renewal of entries in use (denial-renewal.ts). */
+  readonly copies: Pick<EpochCopies<true>, 'dueForRenewal' | 'renew' | 'delete'>;
 }
 
 export const denialCacheClock = trustClock;
+
+/** The key under which a token's denylist entries are remembered: each `kind:value`, space-separated. */
+export function denialKey(entries: readonly DenylistEntry[]): string {
+  return entries.map(denylistEntryKey).join(' ');
+}
+
+/** The entries a key stands for (kinds hold no colon; values no space: ids the server generated). */
+export function entriesOfDenialKey(key: string): DenylistEntry[] {
+  return key.split(' ').map((part) => {
+    const colon = part.indexOf(':');
+    return { kind: part.slice(0, colon) as DenylistKind, value: part.slice(colon + 1) };
+  });
+}
 
 export function createDenialCache(trustMs: number, maxEntries = 50_000): DenialCache {
   const entries = createEpochCopies<true>(trustMs, maxEntries);
@@ -23,5 +41,6 @@ export function createDenialCache(trustMs: number, maxEntries = 50_000): DenialC
     knownNotDenied: (key, seen) => entries.get(key, seen.generation, seen.epoch) !== undefined,
     rememberNotDenied: (key, seen) => entries.set(key, true, seen),
     epochOf: (key, generation) => entries.get(key, generation)?.tag.epoch,
+    copies: entries,
   };
 }

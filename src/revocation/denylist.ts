@@ -35,6 +35,21 @@ export async function isDenied(db: Queryable, entries: readonly DenylistEntry[])
   return row !== undefined;
 }
 
+/** Which of these entries are on the denylist, as `kind:value` (renewal of the memory of tokens not denied). */
+export async function deniedAmong(db: Queryable, entries: readonly DenylistEntry[]): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const wanted = new Set(entries.map(denylistEntryKey));
+  // One IN list, not one OR per entry: SQLite bounds the depth of an expression tree.
+  const rows = await db.selectFrom('token_denylist').select(['kind', 'value'])
+    .where('value', 'in', [...new Set(entries.map((e) => e.value))]).execute();
+  return new Set(rows.map(denylistEntryKey).filter((key) => wanted.has(key)));
+}
+
+/** `kind:value`: an entry in the key of the memory of tokens not denied (denial-cache.ts). */
+export function denylistEntryKey(entry: DenylistEntry): string {
+  return `${entry.kind}:${entry.value}`;
+}
+
 export async function purgeExpired(db: Queryable, now: number): Promise<void> {
   await db.deleteFrom('token_denylist').where('expires_at', '<', now).execute();
 }

@@ -8,7 +8,7 @@ import { findMembership, type MembershipRow } from '../identity/store.js';
 import { membershipRoles, rolesToPerms } from '../identity/roles.js';
 import { verifyAccessToken, type AccessTokenClaims } from './claims.js';
 import { isDenied, type DenylistEntry } from '../revocation/denylist.js';
-import type { DenialCache, EpochSeen } from '../revocation/denial-cache.js';
+import { denialKey, type DenialCache, type EpochSeen } from '../revocation/denial-cache.js';
 import { readThroughCopy, type EpochCopies } from '../redis/epoch-trust.js';
 import type { TokensContext } from './context.js';
 
@@ -57,7 +57,7 @@ export function denialsOf(claims: AccessTokenClaims): { entries: DenylistEntry[]
   const entries: DenylistEntry[] = [{ kind: 'jti', value: claims.jti ?? '' }];
   if (claims.sid) entries.push({ kind: 'sid', value: claims.sid });
   if (claims.ati) entries.push({ kind: 'api_token', value: claims.ati });
-  return { entries, key: entries.map((e) => `${e.kind}:${e.value}`).join(' ') };
+  return { entries, key: denialKey(entries) };
 }
 
 /** Where a person's membership is copied. */
