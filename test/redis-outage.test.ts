@@ -192,5 +192,26 @@ describe('failed client authentications checked while Redis was away', { skip },
       assertCspError(await token(from, target.clientId, target.clientSecret), 429, { oauthError: 'invalid_request' });
       assert.equal((await token(nextAddress(), target.clientId, target.clientSecret)).status, 200, 'the client itself, from its own address, is untouched');
     });
+
+    it(`${kind} secret: a concurrent burst after the pause gets only what the pause left of the budget`, async () => {
+      const target = await createApp(node, owner.accessToken, owner.orgId, kind === 'generated' ? {} : { secret: suppliedSecret('left') });
+      const from = nextAddress();
+      const child = shared.child;
+      assert.ok(child && child.exitCode === null);
+      child.kill('SIGSTOP');
+      const during: number[] = [];
+      try {
+        for (let i = 0; i < FAILURES - 1; i++) during.push((await token(from, target.clientId, `Wrong!during-${i}`)).status);
+      } finally {
+        child.kill('SIGCONT');
+      }
+      assert.deepEqual(during, Array(FAILURES - 1).fill(401));
+      await waitFor('/readyz 200 after SIGCONT', async () => (await node.req('GET', '/readyz', { root: true })).status === 200);
+      await sleep(BREAKER_OPEN_MS + 300);
+      const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => token(from, target.clientId, `Wrong!burst-${i}`)));
+      const statuses = burst.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 401).length, 1, `one check left in the window: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 9);
+    });
   }
 });

@@ -41,17 +41,19 @@ export interface FailureBudget {
    */
   countHere(key: string): CountHere;
   /**
-   * A failure the shared budget already counted without a reservation (the token path's one-round-trip
-   * script): mirrored in this node's memory like a reservation, so a fallback mid-window keeps it.
+   * A place in this node's memory alone, taken at once, for a failure the token path's one round
+   * trip counts in Redis: settle it like any reservation, as failed when the script counted it. Taken
+   * before the script runs, so concurrent failures see each other here even while Redis does not
+   * know what this node checked alone.
    */
-  mirrorFailure(key: string): void;
+  reserveHere(key: string): TryResult;
   /** The attempt ended: `failed` when its client authentication failed. */
   settle(key: string, reservation: Reservation, failed: boolean): Promise<void>;
   readonly budget: RateBudget;
 }
 
 /** One try at a reservation: granted, wait for an attempt in flight to settle, or refused. */
-type TryResult = { readonly reserved: Reservation } | { readonly wait: true } | { readonly retryAfter: number };
+export type TryResult = { readonly reserved: Reservation } | { readonly wait: true } | { readonly retryAfter: number };
 
 interface FailureStore {
   tryReserve(key: string): Promise<TryResult | undefined>;
@@ -60,8 +62,7 @@ interface FailureStore {
 
 interface MemoryFailureStore extends FailureStore {
   tryReserve(key: string): Promise<TryResult>;
-  /** Counts a reservation Redis granted without asking this store (the GATE script's failures). */
-  mirror(key: string): Reservation;
+  tryReserveNow(key: string): TryResult;
   countHere(key: string): CountHere;
 }
 
@@ -112,9 +113,7 @@ export function createFailureBudget(budget: RateBudget, redis: RedisLink | undef
       }
     },
     countHere: (key) => memory.countHere(key),
-    mirrorFailure(key) {
-      void memory.settle(key, memory.mirror(key), true);
-    },
+    reserveHere: (key) => memory.tryReserveNow(key),
     async settle(key, reservation, failed) {
       try {
         if (reservation.store === 'redis') {
@@ -163,7 +162,7 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): MemoryFailure
     return entry;
   };
   const retryAfter = (entry: Window, now: number) => Math.max(1, Math.ceil((entry.resetAt - now) / 1000));
-  return {
+  const store: MemoryFailureStore = {
     countHere(key) {
       const now = Date.now();
       const entry = live(key, now);
@@ -171,13 +170,8 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): MemoryFailure
       if (entry.failures >= budget.max) return { retryAfter: retryAfter(entry, now) };
       return { full: entry.failures + entry.pending >= budget.max };
     },
-    mirror(key) {
-      const now = Date.now();
-      const entry = live(key, now) ?? open(key, now);
-      entry.pending += 1;
-      return { window: entry.id, store: 'memory' };
-    },
-    async tryReserve(key) {
+    tryReserve: async (key) => store.tryReserveNow(key),
+    tryReserveNow(key) {
       const now = Date.now();
       const entry = live(key, now) ?? open(key, now);
       if (entry.failures >= budget.max) return { retryAfter: retryAfter(entry, now) };
@@ -196,6 +190,7 @@ function memoryFailureStore(budget: RateBudget, maxKeys = 50_000): MemoryFailure
       if (entry && entry.failures === 0 && entry.pending === 0) windows.delete(key);
     },
   };
+  return store;
 }
 
 // KEYS[1] hash {f: failures, p: in flight, w: window id} expiring with the window.
@@ -231,16 +226,29 @@ if ARGV[2] == '1' then
 end
 return 0`;
 
-/** Answers undefined when Redis does not answer in time: the caller falls back to this node's store. */
+/**
+ * Answers undefined when Redis does not answer in time: the caller falls back to this node's store.
+ * A command that got no answer in time may still run: a reservation granted late is released as
+ * soon as its reply arrives, and a settle that was never sent is sent once in the background, so a
+ * stall of Redis does not leave places taken for the rest of the window. (A command ioredis gave up
+ * on — no reply within its own 500 ms — can still run unseen: that place stays taken until the
+ * window ends, which errs on the side of fewer checks.)
+ */
 function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: () => string, metrics: Metrics): FailureStore {
   const redisKey = (key: string) => `${redis.prefix}rl:auth_failures:${key}`;
   const windowMs = String(budget.windowSeconds * 1000);
+  const settleArgs = (key: string, window: string, failed: boolean) => [SETTLE, 1, redisKey(key), window, failed ? '1' : '0', windowMs, newWindowId()] as const;
+  const settleInBackground = (key: string, window: string, failed: boolean) => {
+    redis.client.eval(...settleArgs(key, window, failed)).catch(() => {});
+  };
   return {
     async tryReserve(key) {
+      let sent: Promise<[number, number, string]> | undefined;
       const reply = await redis.budgetCommand('rate-limit', (client) =>
-        client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as Promise<[number, number, string]>);
+        (sent = client.eval(RESERVE, 1, redisKey(key), windowMs, String(budget.max), newWindowId()) as Promise<[number, number, string]>));
       if (!reply) {
         metrics.rateLimitStoreFailed('auth_failures');
+        sent?.then(([outcome, , window]) => { if (outcome === 1) settleInBackground(key, window, false); }, () => {});
         return undefined;
       }
       const [outcome, waitMs, window] = reply;
@@ -250,8 +258,13 @@ function redisFailureStore(budget: RateBudget, redis: RedisLink, newWindowId: ()
       return { retryAfter: Math.max(1, Math.ceil(Number(waitMs) / 1000)) };
     },
     async settle(key, reservation, failed) {
-      await redis.budgetCommand('rate-limit', (client) =>
-        client.eval(SETTLE, 1, redisKey(key), reservation.window, failed ? '1' : '0', windowMs, newWindowId()));
+      let sent = false;
+      const reply = await redis.budgetCommand('rate-limit', (client) => {
+        sent = true;
+        return client.eval(...settleArgs(key, reservation.window, failed));
+      });
+      // Sent: it runs, late or not. Never sent (breaker open, link down): once, in the background.
+      if (reply === undefined && !sent) settleInBackground(key, reservation.window, failed);
     },
   };
 }

@@ -216,6 +216,23 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
     };
     // One Redis timeout per request at most: after one, this request uses the per-node budgets.
     let redisFailed = false;
+    // The GATE script, with a failure's place taken in this node's memory first and settled by the
+    // answer: failed when the script counted it, released otherwise (docs/reliability.md, "The
+    // failure budget in one round trip"). When this node's places are all taken, the script is told
+    // so and answers `wait`.
+    const askGate = async (script: GateScript, appId: string | undefined, outcome: KnownOutcome, condition: EpochCondition): Promise<ScriptAnswer | undefined> => {
+      const failing = outcome === 'failed' || appId === undefined;
+      const here = failing ? failures.reserveHere(keys.failures) : undefined;
+      if (here && 'retryAfter' in here) throw refuse(metrics, 'auth_failures', failures.budget, here.retryAfter);
+      const place = here && 'reserved' in here ? here.reserved : undefined;
+      let answer: ScriptAnswer | undefined;
+      try {
+        answer = await script(keys, appId, outcome, condition, here !== undefined && 'wait' in here);
+      } finally {
+        if (place) await failures.settle(keys.failures, place, answer?.kind === 'failureCounted');
+      }
+      return answer;
+    };
     request.clientGate = {
       generation: () => services.redis?.generation() ?? 0,
       async readEpoch(appId) {
@@ -231,7 +248,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         // This node's own failures first: those it checked while Redis did not answer are not in Redis.
         const failuresHere = failures.countHere(keys.failures);
         if ('retryAfter' in failuresHere) throw refuse(metrics, 'auth_failures', failures.budget, failuresHere.retryAfter);
-        const answer = gateScript && !redisFailed ? await gateScript(keys, appId, outcome, condition, failuresHere.full) : undefined;
+        const answer = gateScript && !redisFailed ? await askGate(gateScript, appId, outcome, condition) : undefined;
         if (answer === undefined && localEpochs) {
           // Read before anything is answered, as the Redis script reads it: introspection trusts its
           // memory of tokens not denied under this value only.
@@ -258,7 +275,6 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
           case 'refused': throw refuse(metrics, answer.budget, answer.budget === 'token' ? budget : failures.budget, answer.retryAfter);
           case 'wait': await countFailure(); return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'failureCounted':
-            failures.mirrorFailure(keys.failures);
             return { stale: false, createdEpoch: answer.createdEpoch, revocations };
           case 'counted':
             if (answer.count > budget.max) throw refuse(metrics, 'token', budget, answer.reset);
@@ -388,6 +404,8 @@ if t < 0 then
   t = tonumber(ARGV[4])
 end
 return {1, c, tostring(t), created, r}`;
+
+type GateScript = ReturnType<typeof redisGate>;
 
 /** The GATE script through the link's budget command (50 ms, circuit breaker): undefined when Redis did not answer. */
 function redisGate(redis: RedisLink, token: RateBudget, authFailures: RateBudget, metrics: Metrics) {

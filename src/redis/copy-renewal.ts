@@ -85,13 +85,12 @@ export function startCopyRenewal(families: readonly RenewableCopies<unknown>[], 
     logger.warn({ err: error }, 'renewing copies failed; they expire and are read again by requests');
   };
   const pass = async (): Promise<void> => {
-    for (const family of families) await renewCopies(family, generation, trustMs);
+    // One family's failure does not keep the others from being renewed.
+    for (const family of families) await renewCopies(family, generation, trustMs).catch(failed);
   };
   const timer = setInterval(() => {
     if (running) return;
-    running = pass()
-      .then(() => undefined, failed)
-      .finally(() => { running = undefined; });
+    running = pass().finally(() => { running = undefined; });
   }, Math.max(trustMs / 4, 100));
   timer.unref();
   return {

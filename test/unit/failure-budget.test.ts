@@ -118,17 +118,20 @@ function fakeRedis(answers: () => boolean, runsLate: () => boolean) {
     }
     return 0;
   };
+  const client = { eval: async (script: string, _n: number, key: string, ...args: string[]) => run(script, key, args) };
   const link = {
     prefix: 'test:',
-    async budgetCommand<T>(_topic: string, command: (client: unknown) => Promise<T>): Promise<T | undefined> {
+    client,
+    async budgetCommand<T>(_topic: string, command: (c: typeof client) => Promise<T>): Promise<T | undefined> {
       await new Promise((resolve) => setImmediate(resolve));
-      const client = { eval: async (script: string, _n: number, key: string, ...args: string[]) => run(script, key, args) };
       if (answers()) return command(client);
       if (runsLate()) void command(client);
       return undefined;
     },
   };
-  return { link, hashes };
+  /** Places Redis holds in flight for `key` (none may be left once every attempt has settled). */
+  const inFlight = (key: string) => hashes.get(`test:rl:auth_failures:${key}`)?.p ?? 0;
+  return { link, hashes, inFlight };
 }
 
 describe('failed-authentication budget with Redis that does not always answer', () => {
@@ -162,6 +165,26 @@ describe('failed-authentication budget with Redis that does not always answer', 
         await budget.settle('app|6.6.6.6', result.reserved, true);
       }));
       assert.equal(checked, 5, `seed ${seed}`);
+    }
+  });
+
+  it('a burst of right secrets while Redis stalls: every attempt gets its check, and no place is left taken in Redis', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      let state = seed;
+      const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+      const { link, inFlight } = fakeRedis(() => random() > 0.3, () => random() < 0.5);
+      const budget = budgetWith(link, 5);
+      const results = await Promise.all(Array.from({ length: 50 }, async () => {
+        const result = await budget.reserve('app|7.7.7.7');
+        if ('reserved' in result) {
+          await new Promise((resolve) => setImmediate(resolve));
+          await budget.settle('app|7.7.7.7', result.reserved, false);
+        }
+        return result;
+      }));
+      assert.equal(results.filter((r) => 'reserved' in r).length, 50, `seed ${seed}: no right secret refused`);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(inFlight('app|7.7.7.7'), 0, `seed ${seed}: places taken by late or unsent commands were given back`);
     }
   });
 });
