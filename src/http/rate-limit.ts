@@ -159,6 +159,7 @@ declare module 'fastify' {
      * authentication answers to (see guardClientAuthentication, which every grant calls).
      */
     clientGate?: ClientGate;
+    clientGateAsked: boolean;
   }
 }
 
@@ -174,7 +175,8 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   const { metrics } = services;
   const gateScript = services.redis ? redisGate(services.redis, budget, failures.budget, metrics) : undefined;
   const { localEpochs } = services;
-  const gated = new WeakSet<FastifyRequest>();
+  // Whether a request's client authentication asked the budgets (then it is counted there).
+  scope.decorateRequest('clientGateAsked', false);
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
   scope.addHook('preValidation', async (request, reply) => {
     const clientId = claimedClientId(request);
@@ -244,7 +246,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         return epoch;
       },
       async decide(appId, outcome, condition) {
-        gated.add(request);
+        request.clientGateAsked = true;
         // This node's own failures first: those it checked while Redis did not answer are not in Redis.
         const failuresHere = failures.countHere(keys.failures);
         if ('retryAfter' in failuresHere) throw refuse(metrics, 'auth_failures', failures.budget, failuresHere.retryAfter);
@@ -283,7 +285,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         }
       },
       async checkSlowly(appId, check) {
-        gated.add(request);
+        request.clientGateAsked = true;
         await addressSpent();
         const reserved = await failures.reserve(keys.failures);
         if ('retryAfter' in reserved) throw refuse(metrics, 'auth_failures', failures.budget, reserved.retryAfter);
@@ -305,8 +307,8 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   // grant_type, say) is its address's traffic; a 429 cost nothing and is not counted again.
   // A callback hook: the common case (the request was gated) then costs no promise.
   scope.addHook('onSend', (request, reply, payload, done) => {
-    if (request.clientGate && !gated.has(request) && reply.statusCode !== 429) {
-      gated.add(request);
+    if (request.clientGate && !request.clientGateAsked && reply.statusCode !== 429) {
+      request.clientGateAsked = true;
       counter.hit(unauthenticatedKey(request)).then(() => done(null, payload), done);
       return;
     }

@@ -18,7 +18,7 @@ import { clientErrorHandler, expectationFailedHandler, frameworkErrorHandler, re
 import { healthRoutes } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { limitManagementApi, limitTokenEndpoints } from './rate-limit.js';
-import { maskedUrl } from './logging.js';
+import { lazyRequestLogger, maskedUrl } from './logging.js';
 import { bumpEpochsOfChangedApps } from './app-changes.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { requestIdFor } from './request-id.js';
@@ -45,6 +45,7 @@ function useLenientJsonParser(scope: FastifyInstance): void {
 export async function buildServer(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
+    childLoggerFactory: lazyRequestLogger,
     // One line per request is written by our onResponse hook; Fastify's own pair is switched off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestIdFor,
