@@ -409,7 +409,7 @@ describe('the console in Chromium', { skip }, () => {
       assert.deepEqual(await rolesOf('console-billing'), ['billing_read_only', 'developer'], 'a refused save changes nothing');
       await page.getByLabel('Add-on roles').fill('billing_read_only, support_user');
       await page.getByRole('button', { name: 'Save changes' }).click();
-      await page.getByRole('heading', { name: 'Billing reader', level: 1 }).waitFor();
+      await page.getByRole('heading', { name: 'Billing reader', level: 1, exact: true }).waitFor();
       assert.deepEqual(await rolesOf('console-billing'), ['billing_read_only', 'developer', 'support_user'], 'the added role is stored');
 
       // Create with an add-on role, at 375 px; the one-time dialog fits too.
