@@ -149,6 +149,23 @@ describe('failed client authentications checked while Redis was away', { skip },
     });
   };
 
+  /** Wrong secrets sent one by one while this file's Redis is paused; back to the shared budget once the breaker closes. */
+  const failWhileRedisAway = async (from: string, clientId: string, count: number): Promise<number[]> => {
+    const child = shared.child;
+    assert.ok(child && child.exitCode === null);
+    child.kill('SIGSTOP');
+    const during: number[] = [];
+    try {
+      for (let i = 0; i < count; i++) during.push((await token(from, clientId, `Wrong!during-${i}`)).status);
+    } finally {
+      child.kill('SIGCONT');
+    }
+    await waitFor('/readyz 200 after SIGCONT', async () => (await node.req('GET', '/readyz', { root: true })).status === 200);
+    // Until the breaker closes, requests would still go to the per-node budget only.
+    await sleep(BREAKER_OPEN_MS + 300);
+    return during;
+  };
+
   before(async () => {
     await shared.start();
     node = await startServer({
@@ -173,19 +190,8 @@ describe('failed client authentications checked while Redis was away', { skip },
     it(`${kind} secret: the failures checked during the pause still count after it — no fresh budget of guesses`, async () => {
       const target = await createApp(node, owner.accessToken, owner.orgId, kind === 'generated' ? {} : { secret: suppliedSecret('away') });
       const from = nextAddress();
-      const child = shared.child;
-      assert.ok(child && child.exitCode === null);
-      child.kill('SIGSTOP');
-      const during: number[] = [];
-      try {
-        for (let i = 0; i < FAILURES + 1; i++) during.push((await token(from, target.clientId, `Wrong!during-${i}`)).status);
-      } finally {
-        child.kill('SIGCONT');
-      }
+      const during = await failWhileRedisAway(from, target.clientId, FAILURES + 1);
       assert.deepEqual(during, [...Array(FAILURES).fill(401), 429], 'the per-node budget while Redis is hung');
-      await waitFor('/readyz 200 after SIGCONT', async () => (await node.req('GET', '/readyz', { root: true })).status === 200);
-      // Until the breaker closes, requests would still go to the per-node budget only.
-      await sleep(BREAKER_OPEN_MS + 300);
       const afterwards: number[] = [];
       for (let i = 0; i < FAILURES + 2; i++) afterwards.push((await token(from, target.clientId, `Wrong!after-${i}`)).status);
       assert.deepEqual(afterwards, Array(FAILURES + 2).fill(429), 'Redis back: the window\'s failures are already spent');
@@ -196,18 +202,7 @@ describe('failed client authentications checked while Redis was away', { skip },
     it(`${kind} secret: a concurrent burst after the pause gets only what the pause left of the budget`, async () => {
       const target = await createApp(node, owner.accessToken, owner.orgId, kind === 'generated' ? {} : { secret: suppliedSecret('left') });
       const from = nextAddress();
-      const child = shared.child;
-      assert.ok(child && child.exitCode === null);
-      child.kill('SIGSTOP');
-      const during: number[] = [];
-      try {
-        for (let i = 0; i < FAILURES - 1; i++) during.push((await token(from, target.clientId, `Wrong!during-${i}`)).status);
-      } finally {
-        child.kill('SIGCONT');
-      }
-      assert.deepEqual(during, Array(FAILURES - 1).fill(401));
-      await waitFor('/readyz 200 after SIGCONT', async () => (await node.req('GET', '/readyz', { root: true })).status === 200);
-      await sleep(BREAKER_OPEN_MS + 300);
+      assert.deepEqual(await failWhileRedisAway(from, target.clientId, FAILURES - 1), Array(FAILURES - 1).fill(401));
       const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => token(from, target.clientId, `Wrong!burst-${i}`)));
       const statuses = burst.map((r) => r.status);
       assert.equal(statuses.filter((s) => s === 401).length, 1, `one check left in the window: ${statuses.join(',')}`);
