@@ -235,6 +235,8 @@ describe('the console in Chromium', { skip }, () => {
       await page.getByRole('link', { name: 'Apps', exact: true }).click();
       await page.getByLabel('Search apps').fill('CI bot');
       await page.getByRole('button', { name: 'Search' }).click();
+      // The unfiltered list shows this link too: wait for the search's own address first.
+      await page.waitForURL(/[?&]q=CI\+bot/);
       await page.getByRole('link', { name: 'Console CI bot' }).waitFor();
       await page.getByLabel('Search apps').fill('no such app');
       await page.getByRole('button', { name: 'Search' }).click();
