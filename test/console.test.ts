@@ -192,6 +192,7 @@ describe('the console in Chromium', { skip }, () => {
       server.rememberSecret(rotated, 'clientSecret');
       await page.getByRole('button', { name: 'Rotate secret' }).click();
       const rotate = page.getByRole('dialog');
+      await rotate.waitFor();
       await assertAccessible(page, 'rotate dialog');
       await rotate.getByLabel('New secret').fill(rotated);
       await rotate.getByLabel('Grace period (seconds)').fill('3600');
@@ -435,6 +436,7 @@ describe('the console in Chromium', { skip }, () => {
       // The confirmation and rotate dialogs fit.
       await page.getByRole('button', { name: 'Regenerate secret' }).click();
       const confirmation = page.getByRole('dialog');
+      await confirmation.waitFor();
       await assertFits375(page, 'confirmation dialog', confirmation.getByRole('button', { name: 'Cancel' }), confirmation.getByRole('button', { name: 'Regenerate secret' }));
       await confirmation.getByRole('button', { name: 'Cancel' }).click();
       await confirmation.waitFor({ state: 'detached' });
