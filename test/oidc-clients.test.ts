@@ -3,7 +3,7 @@
 // browser step is plain requests here (test/signin-browser.test.ts drives a real Chromium).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { bootstrapAdmin, startServer, type Admin, type TestServer } from './helpers/index.js';
@@ -38,6 +38,10 @@ async function assertIdToken(idToken: string, clientId: string, nonce: string | 
   assert.equal(typeof payload.auth_time, 'number');
   assert.ok((payload.auth_time as number) <= (payload.iat as number));
   assert.equal(payload.nonce, nonce);
+  // Absent claims are left out, never null or empty.
+  assert.equal(Object.hasOwn(payload, 'nonce'), nonce !== undefined);
+  assert.equal(Object.hasOwn(payload, 'email'), admin.username.includes('@'));
+  if (admin.username.includes('@')) assert.equal(payload.email, admin.username);
 }
 
 const remember = (...values: Array<string | undefined>) => values.forEach((v) => server.rememberSecret(v, 'apiToken'));
@@ -60,6 +64,10 @@ describe('openid-client v6', () => {
       remember(tokens.access_token, tokens.refresh_token, tokens.id_token);
       assert.equal(tokens.claims()?.sub, admin.username);
       await assertIdToken(tokens.id_token!, app.clientId, nonce);
+      // The secret that authenticated the client is named (so revokeTokens reaches the people's tokens); a public client has none.
+      const access = decodeJwt(tokens.access_token);
+      assert.equal(Object.hasOwn(access, 'sid'), !isPublic);
+      assert.equal(access.acct, admin.username);
 
       const info = await client.fetchUserInfo(config, tokens.access_token, admin.username);
       assert.equal(info.context_name, admin.orgId);

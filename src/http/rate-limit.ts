@@ -178,10 +178,11 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
   // Whether a request's client authentication asked the budgets (then it is counted there).
   scope.decorateRequest('clientGateAsked', false);
   // preValidation: the form body is parsed (client_secret_post), and a schema error still counts.
-  scope.addHook('preValidation', async (request, reply) => {
+  // A callback hook: a request that claims a client is gated without a promise or a microtask turn.
+  scope.addHook('preValidation', (request, reply, done) => {
     const clientId = claimedClientId(request);
     if (clientId === undefined) {
-      await countAgainst(counter, metrics, 'token', budget, addressKey(request), reply);
+      countAgainst(counter, metrics, 'token', budget, addressKey(request), reply).then(() => done(), done);
       return;
     }
     const keys = {
@@ -302,6 +303,7 @@ export async function limitTokenEndpoints(scope: FastifyInstance, services: Serv
         return result;
       },
     };
+    done();
   });
   // A request that claimed a client but was answered before its client authentication (a missing
   // grant_type, say) is its address's traffic; a 429 cost nothing and is not counted again.

@@ -86,7 +86,8 @@ export async function signPersonAccessToken(ctx: TokensContext, person: PersonGr
     domain: domainOf(person.username),
     app_instance: client.appInstance,
     // Regenerating with revokeTokens=true refuses the people's tokens minted with the killed secret too.
-    ...(secretId ? { sid: secretId } : {}),
+    // Undefined is left out of the JSON; a spread here would send the object down V8's slow path (claims.ts).
+    sid: secretId || undefined,
   }, client.accessTokenTTL, now);
 }
 

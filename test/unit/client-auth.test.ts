@@ -29,6 +29,12 @@ describe('client_secret_basic', () => {
     assert.deepEqual(presentedClient(basic('ci-bot', secret), {})?.secretCandidates, [secret]);
   });
 
+  it('reads a plus or a percent escape alone as form-urlencoded too', () => {
+    assert.deepEqual(presentedClient(basic('ci-bot', 'a+b'), {})?.secretCandidates, ['a b', 'a+b']);
+    assert.deepEqual(presentedClient(basic('ci-bot', 'a%2Bb'), {})?.secretCandidates, ['a+b', 'a%2Bb']);
+    assert.deepEqual(presentedClient(basic('ci%2Dbot', 's'), { client_id: 'ci-bot' })?.clientId, 'ci-bot');
+  });
+
   it('keeps everything after the first colon as the secret', () => {
     assert.deepEqual(presentedClient(basic('ci-bot', 'a:b:c'), {})?.secretCandidates, ['a:b:c']);
   });
