@@ -117,8 +117,9 @@ export async function serviceAccountToken(server: TestServer, clientId: string, 
 /** 200 token response of docs/design.md §3.2: no-store, no nulls, string token, bearer, numeric expires_in, string scope. */
 export function assertTokenResponse(res: HttpResult): void {
   assert.equal(res.status, 200, `token response: ${res.status} ${res.text}`);
-  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
   assert.match(res.headers.get('cache-control') ?? '', /no-store/, 'Cache-Control: no-store');
+  assert.equal(res.headers.get('pragma'), 'no-cache');
   assert.ok(res.body && typeof res.body === 'object', 'JSON object body');
   for (const [k, v] of Object.entries(res.body)) assert.notEqual(v, null, `token response field ${k} is null`);
   assert.equal(typeof res.body.access_token, 'string');
