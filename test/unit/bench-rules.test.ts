@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { splitInstructions } from '../../bench/callgrind.js';
 import { classifyNodeThreads, difference } from '../../bench/cpu.js';
 import { completeResponse, measurePaced, type Measurement } from '../../bench/load.js';
 import { LIST_GOAL, summarize, targets, type Sample, type Summary } from '../../bench/report.js';
@@ -169,5 +170,44 @@ describe('bench: targets', () => {
     assert.equal(byName(ts, 'PG+Redis client_credentials vs oidc-provider').pass, false);
     assert.equal(byName(ts, 'PG+Redis GET app vs SQLite').pass, false);
     assert.equal(byName(ts, 'PG+Redis client_credentials calls per token').pass, true);
+  });
+});
+
+describe('instructions per request: the callgrind split (bench/callgrind.ts)', () => {
+  // A thread's profile as callgrind writes it: names compressed to ids after their first use, each
+  // call followed by its inclusive cost.
+  const profile = [
+    'events: Ir',
+    'fn=(1) JS:*handleRequest',
+    '0 1000',
+    'cfn=(2) v8::internal::Heap::CollectGarbage(v8::internal::AllocationSpace)',
+    'calls=1 0',
+    '0 5000',
+    'cfn=(3) v8::internal::Compiler::CompileOptimized(v8::internal::Isolate*)',
+    'calls=2 0',
+    '0 7000',
+    'cfn=(4) node::crypto::Hmac::HmacUpdate',
+    'calls=1 0',
+    '+2 300',
+    'fn=(2)',
+    '0 4000',
+    'cfn=(5) v8::internal::Scavenger::ScavengeObject',
+    'calls=10 0',
+    '0 1000',
+    'fn=(3)',
+    '0 7000',
+    'fn=(4)',
+    '0 300',
+    'fn=(5)',
+    '0 1000',
+  ].join('\n');
+
+  it('counts every instruction once, and the collector and the compilers by the calls into them', () => {
+    assert.deepEqual(splitInstructions(profile), { total: 1000 + 4000 + 7000 + 300 + 1000, gc: 5000, compile: 7000 });
+  });
+
+  it('does not count a call from the collector into itself a second time', () => {
+    const split = splitInstructions(profile);
+    assert.equal(split.total - split.gc - split.compile, 1300, 'the request itself and the HMAC it called');
   });
 });
