@@ -38,8 +38,8 @@ export interface SignedToken {
 /**
  * Signed on the libuv pool (keys/sign-jwt.ts); `jti` is new for every token. `claims` is the
  * caller's own fresh object and is completed in place with iss, iat, exp and jti: a spread copy with
- * four more members takes V8's slow property path and cost about 5 µs per token, as much as the rest
- * of the claims and their JSON together.
+ * four more members takes V8's slow property path (alone in a loop, 5.9 µs per token against 1.2 µs
+ * for building the claims this way and their JSON).
  */
 export async function signAccessToken(keys: KeyRing, issuer: string, claims: AccessTokenClaims, ttlSeconds: number, now: number): Promise<SignedToken> {
   const jti = randomUUID();
