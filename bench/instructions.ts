@@ -46,7 +46,7 @@ interface Counted {
 
 /**
  * The server under callgrind. `--single-threaded` keeps V8's compiler and GC on the event loop, so
- * the count is one thread's and repeatable (the helper threads' share otherwise depends on timing);
+ * the count is one thread's and does not depend on how V8's helper threads were scheduled;
  * the RSA signatures still run on libuv's pool and are left out. Instrumentation is switched on only
  * for the measured requests, after the warm-up has let the JIT settle.
  */
