@@ -97,6 +97,25 @@ describe('one SQLite node: copies under local epochs', { skip }, () => {
     assert.equal((await introspect(server, app, token)).active, false, 'inactive right after the revocation');
   });
 
+  it('a secret regenerated without revokeTokens denies nothing: tokens still introspect from memory; with revokeTokens=true the killed secret\'s token is inactive at the next request', async () => {
+    const app = await createApp(server, admin.accessToken, admin.orgId);
+    const token = await serviceAccountToken(server, app.clientId, app.clientSecret);
+    assert.equal((await introspect(server, app, token)).active, true);
+    const changed = await createApp(server, admin.accessToken, admin.orgId);
+    const plain = await regenerateSecret(server, admin.accessToken, admin.orgId, changed.clientId);
+    assert.equal(plain.status, 200, plain.text);
+    const selects = await selectsDuring(async () => assert.equal((await introspect(server, app, token)).active, true));
+    assert.equal(selects, 0, 'a change that denied no token leaves the memory of tokens not denied');
+    const current = { clientId: changed.clientId, clientSecret: plain.body.clientSecret as string };
+    const doomed = await serviceAccountToken(server, current.clientId, current.clientSecret);
+    assert.equal((await introspect(server, current, doomed)).active, true);
+    assert.equal((await introspect(server, current, doomed)).active, true, 'from memory');
+    const revoking = await regenerateSecret(server, admin.accessToken, admin.orgId, changed.clientId, { query: { revokeTokens: 'true' } });
+    assert.equal(revoking.status, 200, revoking.text);
+    const fresh = { clientId: changed.clientId, clientSecret: revoking.body.clientSecret as string };
+    assert.equal((await introspect(server, fresh, doomed)).active, false, 'the killed secret\'s token, right after the change');
+  });
+
   it('a token denied by another connection to the file is inactive at the next request', async () => {
     const app = await createApp(server, admin.accessToken, admin.orgId);
     const token = await serviceAccountToken(server, app.clientId, app.clientSecret);

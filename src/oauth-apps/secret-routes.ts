@@ -35,7 +35,11 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
   app.put('/orgs/:orgId/oauth-apps/:oauthAppId/secret', {
-    config: { emptyObjectBody: true, idempotent: replayedSecretChange(services, 'regenerate') },
+    config: {
+      emptyObjectBody: true,
+      idempotent: replayedSecretChange(services, 'regenerate'),
+      deniesTokens: (request) => (request.query as { revokeTokens?: string }).revokeTokens === 'true',
+    },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
       description: 'An empty JSON body `{}` is required. The new secret becomes the only valid secret at once, on every node: the previous secret and any secret of a rotation in progress stop working. The secret is shown this once.\n\nBeyond CSP: `Idempotency-Key` replays the first response for 10 minutes; `revokeTokens=true` also refuses access tokens minted with the killed secrets.',

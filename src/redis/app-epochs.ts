@@ -3,8 +3,8 @@
 // that change is acknowledged. A node serves client authentication from its own copy of an app only
 // while the epoch it reads in the same round trip as the budgets still equals the one it read
 // before loading that copy from the database. One more value, the revocations epoch, is replaced
-// the same way after every revocation that can concern a service account's access token (and with
-// every app change, which may deny a secret's tokens); introspection and the management API trust
+// the same way after every revocation that can concern an access token (and with an app change
+// that denied a secret's tokens); introspection and the management API trust
 // this node's memory that a token is not denied only while it is unchanged. And one value per
 // organization, its members epoch, is replaced after every change of its memberships: the
 // management API trusts this node's copy of a membership only while it is unchanged.
@@ -49,13 +49,20 @@ export function uniqueEpoch(): string {
   return `${processNonce}.${++created}`;
 }
 
+/** What an app change wrote besides the apps themselves. */
+export interface AppChangeEffects {
+  /** It may have added denylist entries that access tokens are looked up by (revokeTokens). */
+  readonly deniedTokens: boolean;
+}
+
 export interface EpochBumper {
   /**
    * Call after the change committed, before it is acknowledged. Resolves once every node's copy of
-   * these apps is certainly distrusted: the new epochs are in Redis, or — when Redis did not take
-   * them — once `waitMs` (the longest a node trusts a copy) has passed since the commit.
+   * these apps (and, when it denied tokens, every node's memory of tokens not denied) is certainly
+   * distrusted: the new epochs are in Redis, or — when Redis did not take them — once `waitMs`
+   * (the longest a node trusts a copy) has passed since the commit.
    */
-  bumpBeforeAcknowledging(appIds: readonly string[]): Promise<void>;
+  bumpBeforeAcknowledging(appIds: readonly string[], effects: AppChangeEffects): Promise<void>;
   /** The same for the revocations epoch alone: call after a revocation committed, before it is acknowledged. */
   bumpRevocationsBeforeAcknowledging(): Promise<void>;
   /** The same for an organization's members epoch: call after a membership of it changed, before it is acknowledged. */
@@ -89,10 +96,10 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
   };
   if (!redis && local) {
     return {
-      async bumpBeforeAcknowledging(appIds) {
+      async bumpBeforeAcknowledging(appIds, effects) {
         if (appIds.length === 0) return;
         local.bumpApps(appIds);
-        local.bumpRevocations();
+        if (effects.deniedTokens) local.bumpRevocations();
       },
       async bumpRevocationsBeforeAcknowledging() {
         local.bumpRevocations();
@@ -103,10 +110,11 @@ export function createEpochBumper(redis: RedisLink | undefined, waitMs: number, 
     };
   }
   return {
-    async bumpBeforeAcknowledging(appIds) {
+    async bumpBeforeAcknowledging(appIds, effects) {
       if (appIds.length === 0) return;
-      // A change of secrets may deny their tokens (revokeTokens): the revocations epoch moves too.
-      await bump((link) => [...appIds.map((appId) => epochKey(link, appId)), revocationsEpochKey(link)]);
+      // Only a change that denied tokens moves the revocations epoch: moving it costs every node a
+      // denylist read for each token it introspects or each caller it serves next.
+      await bump((link) => [...appIds.map((appId) => epochKey(link, appId)), ...(effects.deniedTokens ? [revocationsEpochKey(link)] : [])]);
     },
     bumpRevocationsBeforeAcknowledging: () => bump((link) => [revocationsEpochKey(link)]),
     bumpMembersBeforeAcknowledging: (orgId) => bump((link) => [membersEpochKey(link, orgId)]),
