@@ -418,6 +418,34 @@ describe('several nodes: the epoch cache', { skip }, () => {
       assert.equal(introspection.body.active, false);
     });
 
+    it('secrets regenerated through node A without revokeTokens deny nothing: node B serves introspection and GET app from memory, one Redis command each', async () => {
+      const { user, app: read } = await memberReading();
+      const { app, token } = await introspectedApp();
+      const changed = await createApp(nodeA, admin.accessToken, admin.orgId);
+      await regenerate(nodeA, changed); // node A's copies of the admin, after memberReading's membership change
+      const key = `${backend.redisPrefix}revocations-epoch`;
+      const epochBefore = redisCli('get', key).trim();
+      const tally: Record<string, number> = {};
+      let reads = 0;
+      for (let i = 0; i < 3; i++) {
+        const before = await readsOutsideRenewal(nodeB);
+        const commands = await redisCommandsDuring(async () => {
+          await regenerate(nodeA, changed);
+          assert.equal(await active(nodeB, app, app.clientSecret, token), true);
+          await readsApp(nodeB, user.accessToken, read.clientId);
+        });
+        reads += (await readsOutsideRenewal(nodeB)) - before;
+        for (const command of commands) tally[command] = (tally[command] ?? 0) + 1;
+      }
+      assert.equal(redisCli('get', key).trim(), epochBefore, 'the revocations epoch stayed');
+      // Per round: the PUT's script call (its budget counted in it) and its bump of the app's epoch
+      // alone; one script call each for the introspection and the GET.
+      assert.deepEqual(tally, { evalsha: 9, multi: 3, set: 3, exec: 3 });
+      assert.equal(reads, 0, 'no denylist, membership or app read through node B');
+      await regenerate(nodeA, changed, '?revokeTokens=true');
+      assert.notEqual(redisCli('get', key).trim(), epochBefore, 'a change that denies tokens moves it');
+    });
+
     it('delete: the app is refused at the next request', async () => {
       const app = await createApp(nodeA, admin.accessToken, admin.orgId);
       await warm(app);

@@ -28,7 +28,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route's access rule, read by the guard; absent means the access policy of the app operations (docs/design.md §2). */
     access?: AccessRule;
-    /** The route reads the app its path names from this node's copies; its budget is counted in the guard's round trip. */
+    /** The route reads the app its path names from this node's copies (its epoch is read in the guard's round trip). */
     readsAppCopy?: boolean;
   }
 }
@@ -79,9 +79,9 @@ function refusal(request: FastifyRequest, caller: Caller, rule: AccessRule): Err
  * reads: the members epoch"): it reads the revocations epoch, the holder's epoch (the members epoch
  * of the token's org, or a service account's app epoch) and, for a read of one app, that app's
  * epoch — each before any database read of this request — and the denylist check, the membership
- * or app, and the app read are served from this node's copies tagged with those epochs. On a route
- * that reads a copy of its app, the same round trip counts the management budget when the copies
- * the caller would be judged by are still current (so a refused request is not counted, as before).
+ * or app, and the app read are served from this node's copies tagged with those epochs. The same
+ * round trip counts the management budget when the copies the caller would be judged by are still
+ * current (so a refused request is not counted, as before); else it is counted at preHandler.
  */
 async function resolveManagementCaller(services: Services, gate: ManagementGate | undefined, request: FastifyRequest, token: string, rule: AccessRule): Promise<Caller> {
   const ctx = services.tokens;
@@ -97,7 +97,7 @@ async function resolveManagementCaller(services: Services, gate: ManagementGate 
   const appId = pathAppId !== undefined && APP_ID_PATTERN.test(pathAppId) ? pathAppId : undefined;
 
   let count: { callerKey: string; revocations: string; holder: string } | undefined;
-  if (readsAppCopy && gate.counts) {
+  if (gate.counts) {
     const revocations = denials.epochOf(denialsOf(claims).key, generation);
     const tentative = revocations === undefined ? undefined : tentativeCaller(ctx, claims, copies, generation);
     if (revocations !== undefined && tentative && !refusal(request, tentative.caller, rule)) {
