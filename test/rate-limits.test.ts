@@ -62,6 +62,22 @@ describe('429 — management API budget per caller', () => {
     assert.equal(tok.status, 200, `the last regenerated secret is still in force: ${tok.text}`);
   });
 
+  it('every request counts once, a change as a read: RateLimit-Remaining falls by one per PUT, PATCH, DELETE …/secret and GET (on PostgreSQL + Redis counted in the round trip that reads the epochs)', async () => {
+    const changer = await addUser(server, admin.orgId, 'org_owner');
+    const app = await createApp(server, changer.accessToken, admin.orgId); // the first of the caller's budget
+    const path = `/orgs/${admin.orgId}/oauth-apps/${app.clientId}`;
+    const sent = [
+      await server.req('PUT', `${path}/secret`, { token: changer.accessToken, json: {} }),
+      await server.req('PATCH', path, { token: changer.accessToken, json: { description: 'counted once' } }),
+      await server.req('DELETE', `${path}/secret`, { token: changer.accessToken }),
+      await server.req('GET', path, { token: changer.accessToken }),
+    ];
+    sent.forEach((res, i) => {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers.get('ratelimit-remaining'), String(MANAGEMENT_BUDGET - 2 - i), `request ${i + 2}`);
+    });
+  });
+
   it('another caller of the same org has its own budget', async () => {
     const other = await addUser(server, admin.orgId, 'org_admin');
     const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: other.accessToken });
