@@ -31,6 +31,11 @@ function replayedSecretChange(services: Services, change: SecretChange): Idempot
   };
 }
 
+/** PUT …/secret?revokeTokens=true: the one question both the change and its epoch bump ask. */
+function revokesTokens(request: FastifyRequest): boolean {
+  return (request.query as { revokeTokens?: string } | undefined)?.revokeTokens === 'true';
+}
+
 export async function secretRoutes(scope: FastifyInstance, services: Services): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -38,7 +43,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     config: {
       emptyObjectBody: true,
       idempotent: replayedSecretChange(services, 'regenerate'),
-      deniesTokens: (request) => (request.query as { revokeTokens?: string }).revokeTokens === 'true',
+      deniesTokens: revokesTokens,
     },
     schema: {
       tags: TAGS, operationId: 'regenerateOrganizationOAuthApplicationSecret', summary: 'Regenerate Organization Managed OAuth App Secret',
@@ -53,7 +58,7 @@ export async function secretRoutes(scope: FastifyInstance, services: Services): 
     const { orgId, oauthAppId } = request.params;
     const newSecret = await newGeneratedSecret(services.oauthApps.keys.currentPepper());
     await changeSecrets(services.oauthApps, actorOf(request), {
-      orgId, appId: oauthAppId, change: 'regenerate', newSecret, revokeTokens: request.query.revokeTokens === 'true',
+      orgId, appId: oauthAppId, change: 'regenerate', newSecret, revokeTokens: revokesTokens(request),
     });
     return { clientId: oauthAppId, clientSecret: newSecret.plaintext };
   });
