@@ -78,6 +78,20 @@ describe('429 — management API budget per caller', () => {
     });
   });
 
+  it('a malformed request counts like any other, and past the budget it gets 429 before its body is judged', async () => {
+    const caller = await addUser(server, admin.orgId, 'org_admin');
+    const path = `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`;
+    const read = () => server.req('GET', path, { token: caller.accessToken });
+    const malformed = () => server.req('PATCH', path, { token: caller.accessToken, json: { displayName: 5 } });
+    assert.equal((await read()).status, 200);
+    assertCspError(await malformed(), 400, {}, server);
+    const next = await read();
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.headers.get('ratelimit-remaining'), String(MANAGEMENT_BUDGET - 3), 'the 400 was counted');
+    for (let i = 3; i < MANAGEMENT_BUDGET; i++) assert.equal((await read()).status, 200);
+    assert429(await malformed());
+  });
+
   it('another caller of the same org has its own budget', async () => {
     const other = await addUser(server, admin.orgId, 'org_admin');
     const res = await server.req('GET', `/orgs/${admin.orgId}/oauth-apps/${appB.clientId}`, { token: other.accessToken });

@@ -81,7 +81,7 @@ function refusal(request: FastifyRequest, caller: Caller, rule: AccessRule): Err
  * epoch — each before any database read of this request — and the denylist check, the membership
  * or app, and the app read are served from this node's copies tagged with those epochs. The same
  * round trip counts the management budget when the copies the caller would be judged by are still
- * current (so a refused request is not counted, as before); else it is counted at preHandler.
+ * current (so a refused request is not counted, as before); else limitManagementApi counts it.
  */
 async function resolveManagementCaller(services: Services, gate: ManagementGate | undefined, request: FastifyRequest, token: string, rule: AccessRule): Promise<Caller> {
   const ctx = services.tokens;
@@ -105,7 +105,7 @@ async function resolveManagementCaller(services: Services, gate: ManagementGate 
     }
   }
   const epochs = await gate.read(holder, appId, count);
-  // Redis did not answer: nothing is known about the epochs; read the database, count at preHandler.
+  // Redis did not answer: nothing is known about the epochs; read the database (limitManagementApi counts).
   if (!epochs) return callerOfClaims(ctx, claims);
   const seen = (epoch: string): EpochSeen => ({ epoch, generation, startedAt });
   if (epochs.counted) request.managementCount = epochs.counted;

@@ -26,13 +26,14 @@ import type { LocalEpochs } from '../db/local-epochs.js';
 type BudgetName = 'management' | 'token' | 'auth_failures';
 
 /**
- * Management API: call after the auth guard's hook is added; counts at preHandler, when the caller is
- * known — unless the guard's round trip already counted the request (managementGate).
+ * Management API: call right after the auth guard's hook is added. Counts every request the guard
+ * let through, before its body is parsed or validated, so a malformed request costs its caller as
+ * much whether or not the guard's round trip counted it (managementGate); a refused one is never counted.
  */
 export async function limitManagementApi(scope: FastifyInstance, services: Services): Promise<void> {
   const budget = services.config.rateLimits.management;
   const counter = createWindowCounter('management', budget, services.redis, services.metrics);
-  scope.addHook('preHandler', async (request, reply) => {
+  scope.addHook('onRequest', async (request, reply) => {
     const counted = request.managementCount;
     if (counted === undefined) return countAgainst(counter, services.metrics, 'management', budget, callerKey(request), reply);
     const reset = Math.max(1, Math.ceil(counted.resetMs / 1000));
@@ -65,7 +66,7 @@ export type CallerHolder = { readonly person: true; readonly orgId: string } | {
 export interface ManagementGate {
   /** The generation copies read now are tagged with (RedisLink.generation; always 0 under local epochs). */
   generation(): number;
-  /** Whether `read` can count the management budget in the same step (else it is counted at preHandler). */
+  /** Whether `read` can count the management budget in the same step (else limitManagementApi counts it). */
   readonly counts: boolean;
   /**
    * One round trip: the revocations epoch, the holder's epoch and the path app's epoch; when
@@ -136,7 +137,7 @@ export function managementGate(services: Services): ManagementGate | undefined {
   };
 }
 
-/** Local epochs read at one PRAGMA data_version; the budget is counted at preHandler, per node as always without Redis. */
+/** Local epochs read at one PRAGMA data_version; the budget is counted by limitManagementApi, per node as always without Redis. */
 function localManagementGate(local: LocalEpochs): ManagementGate {
   return {
     generation: () => 0,
