@@ -17,9 +17,9 @@ function positiveInteger(value: string): number {
 }
 
 /**
- * `orgauth serve`. bin/orgauth sizes libuv's thread pool before anything starts it; reached any
- * other way (`node dist/cli.js serve`), the pool is already running at libuv's default size, so
- * the server runs in a child started through dist/start.cjs, which sizes it first.
+ * `orgauth serve`. bin/orgauth prepares libuv's thread pool before anything starts it; reached any
+ * other way (`node dist/cli.js serve`), the pool is already running at libuv's default size and
+ * priority, so the server runs in a child started through dist/start.cjs, which prepares it first.
  */
 async function serve(): Promise<void> {
   if (process.env.UV_THREADPOOL_SIZE !== undefined) return (await import('./main.js')).serve();

@@ -1,8 +1,8 @@
-// The process entry of `npm start`. It is CommonJS so that it sizes libuv's thread pool before
+// The process entry of `npm start`. It is CommonJS so that it prepares libuv's thread pool before
 // the pool starts (see thread-pool.cts); `orgauth serve` does the same through bin/orgauth.
-import { sizeThreadPool } from './thread-pool.cjs';
+import { prepareThreadPool } from './thread-pool.cjs';
 
-sizeThreadPool();
+prepareThreadPool();
 
 import('./main.js').then((main) => main.serve().catch(main.reportStartFailure), (error: unknown) => {
   process.stderr.write(`orgauth: cannot load the server (${error instanceof Error ? error.message : String(error)})\n`);

@@ -1,5 +1,5 @@
 // The ways a user starts orgauth run the same configuration: `orgauth serve` and `npm start` size
-// libuv's thread pool alike (RS256 signing runs there), and `npm start` builds only when the
+// libuv's thread pool alike (RS256 signing runs there) and run it below the event loop's priority, and `npm start` builds only when the
 // sources changed (a fresh clone still builds; an unchanged tree starts at once).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -56,11 +56,25 @@ function findProcess(root: number, entry: string): number | undefined {
   return undefined;
 }
 
+/** A thread's niceness, read off /proc (field 19 of its stat). */
+function nicenessOf(pid: number, tid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+interface ServerThreads {
+  count: number;
+  /** The event loop's (the main thread's) niceness. */
+  eventLoop: number;
+  /** How many threads run at each niceness. */
+  byNiceness: Map<number, number>;
+}
+
 /**
- * Starts a server, makes it sign (the pool starts at its first job), and counts the server
+ * Starts a server, makes it sign (the pool starts at its first job), and reads the server
  * process's threads: everything but the pool is the same whichever way it was started.
  */
-async function threadsOfServer(command: string[], entry: string, env: NodeJS.ProcessEnv): Promise<number> {
+async function threadsOfServer(command: string[], entry: string, env: NodeJS.ProcessEnv): Promise<ServerThreads> {
   // Its own process group, so that the server under `npm start` stops with it.
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO_ROOT, env, stdio: 'ignore', detached: true });
   children.push(child);
@@ -78,7 +92,13 @@ async function threadsOfServer(command: string[], entry: string, env: NodeJS.Pro
     assert.equal(exchanged.status, 200, 'a token was signed');
     const pid = findProcess(child.pid!, entry);
     assert.ok(pid, `found the server process (${entry}) under ${command.join(' ')}`);
-    return fs.readdirSync(`/proc/${pid}/task`).length;
+    const tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+    const byNiceness = new Map<number, number>();
+    for (const tid of tids) {
+      const n = nicenessOf(pid, tid);
+      byNiceness.set(n, (byNiceness.get(n) ?? 0) + 1);
+    }
+    return { count: tids.length, eventLoop: nicenessOf(pid, pid), byNiceness };
   } finally {
     const exited = child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve();
     stopGroup(child);
@@ -86,21 +106,50 @@ async function threadsOfServer(command: string[], entry: string, env: NodeJS.Pro
   }
 }
 
+/** The pool size orgauth picks on this machine (src/thread-pool.cts). */
+const POOL_SIZE = Math.max(2, os.availableParallelism());
+/** How much nicer than the event loop the pool runs (src/thread-pool.cts), capped at Linux's 19. */
+const POOL_NICENESS = 5;
+
+/**
+ * Exactly the pool's threads run nicer than the event loop, by POOL_NICENESS; every other thread
+ * (V8's, the inspector's) keeps the event loop's priority.
+ */
+function assertPoolBelowEventLoop(threads: ServerThreads, poolSize: number, how: string): void {
+  const pool = Math.min(19, threads.eventLoop + POOL_NICENESS);
+  assert.deepEqual(
+    [...threads.byNiceness].sort(([a], [b]) => a - b),
+    [[threads.eventLoop, threads.count - poolSize], [pool, poolSize]],
+    `${how}: threads by niceness (event loop at ${threads.eventLoop})`,
+  );
+}
+
 describe('libuv\'s thread pool', { skip }, () => {
   it('`orgauth serve` runs with the same pool as `npm start`, and a pool of another size shows in the count', async () => {
     const viaNpm = await threadsOfServer(['npm', 'start', '--silent'], 'dist/start.cjs', serverEnv(await freePort()));
     const viaCli = await threadsOfServer([process.execPath, 'bin/orgauth', 'serve'], 'bin/orgauth', serverEnv(await freePort()));
-    assert.equal(viaCli, viaNpm, `orgauth serve: ${viaCli} threads; npm start: ${viaNpm}`);
+    assert.equal(viaCli.count, viaNpm.count, `orgauth serve: ${viaCli.count} threads; npm start: ${viaNpm.count}`);
     // The count measures the pool: three more pool threads are three more threads.
-    const bigger = Math.max(2, os.availableParallelism()) + 3;
+    const bigger = POOL_SIZE + 3;
     const viaCliBigger = await threadsOfServer([process.execPath, 'bin/orgauth', 'serve'], 'bin/orgauth', serverEnv(await freePort(), { UV_THREADPOOL_SIZE: String(bigger) }));
-    assert.equal(viaCliBigger, viaCli + 3, `UV_THREADPOOL_SIZE=${bigger}: ${viaCliBigger} threads`);
+    assert.equal(viaCliBigger.count, viaCli.count + 3, `UV_THREADPOOL_SIZE=${bigger}: ${viaCliBigger.count} threads`);
+    assertPoolBelowEventLoop(viaNpm, POOL_SIZE, 'npm start');
+    assertPoolBelowEventLoop(viaCli, POOL_SIZE, 'orgauth serve');
+    assertPoolBelowEventLoop(viaCliBigger, bigger, `orgauth serve, UV_THREADPOOL_SIZE=${bigger}`);
   });
 
-  it('`node dist/cli.js serve` (the pool already started) serves from a child that sized it', async () => {
+  it('`node dist/cli.js serve` (the pool already started) serves from a child that prepared it', async () => {
     const viaNpm = await threadsOfServer(['npm', 'start', '--silent'], 'dist/start.cjs', serverEnv(await freePort()));
     const viaDist = await threadsOfServer([process.execPath, 'dist/cli.js', 'serve'], 'dist/start.cjs', serverEnv(await freePort()));
-    assert.equal(viaDist, viaNpm);
+    assert.equal(viaDist.count, viaNpm.count);
+    assertPoolBelowEventLoop(viaDist, POOL_SIZE, 'node dist/cli.js serve');
+  });
+
+  it('a server started with `nice` keeps its pool below its event loop, not above', async () => {
+    // A priority is absolute; the pool's must be lowered from the process's, not set to a fixed value.
+    const niced = await threadsOfServer(['nice', '-n', '12', process.execPath, 'bin/orgauth', 'serve'], 'bin/orgauth', serverEnv(await freePort()));
+    assert.equal(niced.eventLoop, 12);
+    assertPoolBelowEventLoop(niced, POOL_SIZE, 'nice -n 12 orgauth serve');
   });
 });
 
