@@ -1,6 +1,7 @@
 // The ways a user starts orgauth run the same configuration: `orgauth serve` and `npm start` size
-// libuv's thread pool alike (RS256 signing runs there) and run it below the event loop's priority, and `npm start` builds only when the
-// sources changed (a fresh clone still builds; an unchanged tree starts at once).
+// libuv's thread pool alike (RS256 signing runs there) and run it below the event loop's priority,
+// and `npm start` builds only when the sources changed (a fresh clone still builds; an unchanged
+// tree starts at once).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
