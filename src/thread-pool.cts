@@ -3,8 +3,8 @@
 // module entry has started it already (to read its own files), so every entry that serves calls
 // this from CommonJS first. With libuv's default of four threads on a two-core machine, four
 // signing threads and the event loop oversubscribe the CPUs and each signing job's wake-up
-// preempts the event loop; one pool thread per core measured 7–8 % more tokens per second
-// (bench/README.md). UV_THREADPOOL_SIZE in the environment still wins.
+// preempts the event loop; one pool thread per core measured 11–12 % more tokens per second
+// (bench/results/history.md). UV_THREADPOOL_SIZE in the environment still wins.
 import { access, readdirSync } from 'node:fs';
 import { availableParallelism, getPriority, setPriority } from 'node:os';
 
@@ -18,7 +18,7 @@ export function defaultThreadPoolSize(): number {
  * every request passes through; when the pool's threads hold both cores it waits, and every
  * request behind it waits too. Below it, signing fills the time the event loop leaves (in a paced
  * run at 80 % of the maximum rate: the event loop's wait for a core 1.8 → 0.8 s in 5 s, the median
- * latency 2.7 → 1.9 ms; bench/README.md "What limits each workload").
+ * latency 2.7 → 1.9 ms; bench/results/history.md, 2026-12-03 04:22–05:00).
  */
 export const POOL_NICENESS = 5;
 

@@ -1,7 +1,7 @@
-// Queries on the token hot path, compiled once per database and rerun with new parameters.
-// Kysely builds and compiles a query's SQL on every call; for client authentication that cost
-// about half as much as running its reads (bench/README.md). The SQL of these queries never
-// changes, only their parameters, so the compiled form is kept and its parameters replaced.
+// Queries on the token hot path, compiled once per database and rerun with new parameters. Kysely
+// builds and compiles a query's SQL on every call; for client authentication that cost about half
+// as much as running its reads (bench/results/history.md). The SQL of these queries never changes,
+// only their parameters, so the compiled form is kept and its parameters replaced.
 import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
 import type { Queryable } from './database.js';
 

@@ -1,8 +1,8 @@
 // Write transactions with group commit on SQLite. Every commit is synced (synchronous = FULL, see
-// database.ts), and that sync is the largest cost of a secret change (bench/README.md). PostgreSQL
-// commits concurrent transactions together by itself; SQLite has one writer and no such thing, so
-// it is done here. Transactions that queue while one commits are applied in the next physical
-// transaction, each in its own savepoint, and share one commit and one sync.
+// database.ts), and that sync is the largest cost of a secret change (bench/results/history.md).
+// PostgreSQL commits concurrent transactions together by itself; SQLite has one writer and no such
+// thing, so it is done here. Transactions that queue while one commits are applied in the next
+// physical transaction, each in its own savepoint, and share one commit and one sync.
 //
 // What a caller sees does not change: its function runs alone against the state all earlier
 // transactions left, a failure rolls back only its own changes (ROLLBACK TO its savepoint), and its

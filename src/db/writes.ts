@@ -1,7 +1,7 @@
 // Row writes of one change that do not depend on each other, sent as one statement on PostgreSQL.
 // Every statement there is a round trip with its own parse, plan and socket writes on both sides,
-// which made a secret change's statements the largest part of its cost (bench/README.md). A
-// data-modifying WITH runs each write exactly once and to completion, whether or not the main
+// which made a secret change's statements the largest part of its cost (bench/results/history.md).
+// A data-modifying WITH runs each write exactly once and to completion, whether or not the main
 // query reads it (PostgreSQL manual, "Data-Modifying Statements in WITH"). SQLite has no
 // data-modifying WITH and no round trips to save: there the writes run one after the other.
 import { sql, type OperationNodeSource } from 'kysely';

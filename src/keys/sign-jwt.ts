@@ -1,7 +1,7 @@
 // Compact RS256 JWTs signed with node:crypto's callback form, which runs RSA on the libuv pool.
 // Both tokens this service mints (access and ID tokens, RFC 7519) go through here: jose's WebCrypto
-// path cost 50–100 % more main-thread time per signature (bench/README.md), and signing is the token
-// endpoint's main cost. Everything that reads untrusted tokens stays with jose.
+// path cost 50–100 % more main-thread time per signature (bench/results/history.md), and signing is
+// the token endpoint's main cost. Everything that reads untrusted tokens stays with jose.
 import { sign } from 'node:crypto';
 import { SIGNING_ALGORITHM } from './generate.js';
 import type { SigningKey } from './keyring.js';

@@ -19,7 +19,7 @@ export interface AppWithSecrets {
 
 // Client authentication reads the app and its secrets on every token, introspection and
 // revocation request: one statement instead of two saves SQLite a statement step and the sort
-// (bench/README.md). The app's columns come once per secret row; an app has one to three.
+// (bench/results/history.md). The app's columns come once per secret row; an app has one to three.
 const appAndSecrets = reusableQuery((db: Queryable, appId: string) => selectAppsAndSecrets(db).where('a.id', '=', appId));
 
 function selectAppsAndSecrets(db: Queryable) {

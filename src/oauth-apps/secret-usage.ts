@@ -11,10 +11,10 @@ export const FLUSH_SECONDS = 60;
 /**
  * better-sqlite3 runs every statement, and a commit's sync, on the event loop: while one runs no
  * request is served. A flush of the uses of thousands of apps in one go stopped the server for
- * seconds once a minute (bench/README.md). So on SQLite the timer's flush works in steps of this
- * many uses, each a few milliseconds, with a pause between them for the requests; and it writes
- * the uses in the order the rows are stored, so that neighbouring rows share a page and a commit
- * rewrites each page once rather than once per row.
+ * seconds once a minute (bench/results/history.md). So on SQLite the timer's flush works in steps
+ * of this many uses, each a few milliseconds, with a pause between them for the requests; and it
+ * writes the uses in the order the rows are stored, so that neighbouring rows share a page and a
+ * commit rewrites each page once rather than once per row.
  */
 const SQLITE_USES_PER_STEP = 500;
 const SQLITE_PAUSE_MS = 10;
